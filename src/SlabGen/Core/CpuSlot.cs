@@ -1,0 +1,38 @@
+using System.Runtime.InteropServices;
+using System.Threading;
+
+namespace SlabGen.Core;
+
+/// <summary>
+/// One CPU's place in a cache, padded to a cache line: the guard that stands in for the kernel's disabled
+/// preemption (a thread can change CPU between any two instructions here), the pointer to the CPU's current
+/// <see cref="ArrayCache"/> (swapped by <c>Tune</c>), and this CPU's STATS counters, all written under the guard.
+/// </summary>
+[StructLayout(LayoutKind.Sequential, Size = 64)]
+internal unsafe struct CpuSlot
+{
+    public int Lock;
+    public int Node;
+    public ArrayCache* Ac;
+    public long AllocHit;
+    public long AllocMiss;
+    public long FreeHit;
+    public long FreeMiss;
+    public long RemoteFrees;
+
+    public static void Acquire(CpuSlot* slot)
+    {
+        if (Interlocked.CompareExchange(ref slot->Lock, 1, 0) != 0)
+            AcquireContended(slot);
+    }
+
+    public static void Release(CpuSlot* slot) => Volatile.Write(ref slot->Lock, 0);
+
+    private static void AcquireContended(CpuSlot* slot)
+    {
+        var spinner = new SpinWait();
+        do
+            spinner.SpinOnce(sleep1Threshold: -1);
+        while (Volatile.Read(ref slot->Lock) != 0 || Interlocked.CompareExchange(ref slot->Lock, 1, 0) != 0);
+    }
+}

@@ -1,0 +1,107 @@
+using System.Runtime.CompilerServices;
+using System.Threading;
+using SlabGen.PageAlloc;
+
+namespace SlabGen.Core;
+
+/// <summary>
+/// The part of a cache that the inlined fast paths read: which magazine is ours (slot and tag) and how to tell an
+/// object of ours from any other pointer without touching memory that may be unmapped. Immutable, so the typed
+/// and untyped faces of a cache each hold a copy and pay no extra indirection.
+/// </summary>
+internal readonly unsafe struct FastPath
+{
+    private const int ReciprocalShift = 44;
+
+    public readonly int Slot;
+    public readonly int Tag;
+    private readonly nuint _slabMask;
+    private readonly nuint _size;
+    private readonly nuint _objectBytes;
+    private readonly ulong _reciprocal;
+
+    public FastPath(int slot, int tag, in SlabLayout layout)
+    {
+        Slot = slot;
+        Tag = tag;
+        _slabMask = (nuint)layout.SlabBytes - 1;
+        _size = (nuint)layout.Size;
+        _objectBytes = (nuint)layout.Size * (nuint)layout.ObjectsPerSlab;
+        // ceil(2^44 / size): exact division for every offset below 2^22 (one arena) and size below 2^22.
+        _reciprocal = (((ulong)1 << ReciprocalShift) + (ulong)layout.Size - 1) / (ulong)layout.Size;
+    }
+
+    /// <summary>Pops an object from this thread's magazine (<c>____cache_alloc</c>'s <c>ac->entry[--ac->avail]</c>), or null.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void* TryAlloc()
+    {
+        Magazine** table = ThreadMagazines.t_table;
+        if (table != null)
+        {
+            Magazine* m = table[Slot];
+            if (m != null)
+            {
+                Volatile.Write(ref m->InUse, 1);
+                if (Volatile.Read(ref m->Tag) == Tag)
+                {
+                    int n = m->Avail - 1;
+                    if (n >= 0)
+                    {
+                        void* obj = Magazine.Entry(m)[n];
+                        m->Avail = n;
+                        m->AllocHit++;
+                        Volatile.Write(ref m->InUse, 0);
+                        return obj;
+                    }
+                }
+                Volatile.Write(ref m->InUse, 0);
+            }
+        }
+        return null;
+    }
+
+    /// <summary>Pushes a checked object onto this thread's magazine (<c>__cache_free</c>'s fast case); false when it is full or absent.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryFree(void* obj)
+    {
+        Magazine** table = ThreadMagazines.t_table;
+        if (table != null)
+        {
+            Magazine* m = table[Slot];
+            if (m != null)
+            {
+                Volatile.Write(ref m->InUse, 1);
+                if (Volatile.Read(ref m->Tag) == Tag)
+                {
+                    int n = m->Avail;
+                    if (n < m->Limit)
+                    {
+                        Magazine.Entry(m)[n] = obj;
+                        m->Avail = n + 1;
+                        m->FreeHit++;
+                        Volatile.Write(ref m->InUse, 0);
+                        return true;
+                    }
+                }
+                Volatile.Write(ref m->InUse, 0);
+            }
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// True when <paramref name="obj"/> is the start of an object slot of this cache: inside the page source's
+    /// reserve, in an arena this cache owns, on a slot boundary, not in the slab's leftover tail. Reads only the
+    /// owner table, never the pointer's memory.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool IsObject(void* obj)
+    {
+        nuint off = (nuint)obj - (nuint)PageSource.Base;
+        if (off >= PageSource.ReserveBytes || PageSource.Owner[off >> PageSource.ArenaShift] != Slot)
+            return false;
+        nuint inSlab = off & _slabMask;
+        nuint index = (nuint)(((ulong)inSlab * _reciprocal) >> ReciprocalShift);
+        return index * _size == inSlab && inSlab < _objectBytes;
+    }
+}

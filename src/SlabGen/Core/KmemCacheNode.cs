@@ -1,0 +1,83 @@
+using System.Threading;
+
+namespace SlabGen.Core;
+
+/// <summary>
+/// One node's slab lists (<c>struct kmem_cache_node</c>, once <c>kmem_list3</c>): partial, full and free slabs
+/// under <see cref="ListLock"/>, the count of free objects in them, the limit above which free slabs go back to
+/// the page source, and the node's shared array cache.
+/// </summary>
+internal sealed unsafe class KmemCacheNode(int id, int cpusOnNode)
+{
+    public readonly int Id = id;
+    public readonly int CpusOnNode = cpusOnNode;
+
+    /// <summary><c>list_lock</c>: guards everything below.</summary>
+    public readonly Lock ListLock = new();
+
+    public Slab* SlabsPartial;
+    public Slab* SlabsFull;
+    public Slab* SlabsFree;
+    public int NrPartial;
+    public int NrFull;
+    public int NrFree;
+
+    /// <summary>Free objects in this node's slabs (not counting objects cached in arrays).</summary>
+    public long FreeObjects;
+
+    /// <summary><c>free_limit = (1 + cpus_on_node) * batchcount + objects_per_slab</c>.</summary>
+    public long FreeLimit;
+
+    /// <summary>The node's shared array (<c>shared * batchcount</c> entries), or null when the shared factor is 0.</summary>
+    public ArrayCache* Shared;
+
+    /// <summary>Set when a free slab was taken for allocation; the reaper leaves free slabs alone for one pass.</summary>
+    public bool FreeTouched;
+
+    public int TotalSlabs => NrPartial + NrFull + NrFree;
+
+    /// <summary>Puts <paramref name="slab"/> at the head of list <paramref name="list"/> (<c>list_add</c>).</summary>
+    public void ListAdd(Slab* slab, SlabList list)
+    {
+        ref Slab* head = ref Head(list);
+        slab->Prev = null;
+        slab->Next = head;
+        if (head != null)
+            head->Prev = slab;
+        head = slab;
+        slab->List = list;
+        Count(list)++;
+    }
+
+    /// <summary>Takes <paramref name="slab"/> off whatever list it is on (<c>list_del</c>).</summary>
+    public void ListDel(Slab* slab)
+    {
+        if (slab->Prev != null)
+            slab->Prev->Next = slab->Next;
+        else
+            Head(slab->List) = slab->Next;
+        if (slab->Next != null)
+            slab->Next->Prev = slab->Prev;
+        Count(slab->List)--;
+        slab->Next = slab->Prev = null;
+        slab->List = SlabList.None;
+    }
+
+    private ref Slab* Head(SlabList list)
+    {
+        if (list == SlabList.Partial)
+            return ref SlabsPartial;
+        if (list == SlabList.Full)
+            return ref SlabsFull;
+        return ref SlabsFree;
+    }
+
+    private ref int Count(SlabList list)
+    {
+        if (list == SlabList.Partial)
+            return ref NrPartial;
+        if (list == SlabList.Full)
+            return ref NrFull;
+        return ref NrFree;
+    }
+}

@@ -1,0 +1,44 @@
+using System.Runtime.InteropServices;
+
+namespace SlabGen.Core;
+
+/// <summary>
+/// A per-thread magazine (Bonwick 2001) in front of the per-CPU array caches: the only layer a user-space thread
+/// can touch without an atomic instruction. Its owner pops and pushes with plain loads and stores; a stealer
+/// (Tune, Shrink, reaping, destroy) takes it with an asymmetric Dekker handshake: it sets
+/// <see cref="LockedBit"/> in <see cref="Tag"/>, issues a process-wide memory barrier, then waits for
+/// <see cref="InUse"/> to read 0. The owner writes <see cref="InUse"/> before it reads <see cref="Tag"/>.
+/// </summary>
+[StructLayout(LayoutKind.Sequential, Size = 64)]
+internal unsafe struct Magazine
+{
+    public const int LockedBit = 1 << 30;
+
+    /// <summary>1 while the owner thread is inside an operation on this magazine.</summary>
+    public int InUse;
+
+    /// <summary>The owning cache's tag; with <see cref="LockedBit"/> while stolen; 0 once retired (dead).</summary>
+    public int Tag;
+
+    public int Avail;
+    public int Limit;
+    public long AllocHit;
+    public long FreeHit;
+
+    /// <summary><see cref="AllocHit"/> + <see cref="FreeHit"/> at the last reap pass: unchanged means untouched.</summary>
+    public long SeenOps;
+
+    /// <summary>The entries (<see cref="Limit"/> of them) follow the 64-byte header.</summary>
+    public static void** Entry(Magazine* m) => (void**)(m + 1);
+
+    public static Magazine* Create(int tag, int limit)
+    {
+        var m = (Magazine*)NativeMemory.AlignedAlloc((nuint)(sizeof(Magazine) + limit * sizeof(void*)), 64);
+        *m = default;
+        m->Tag = tag;
+        m->Limit = limit;
+        return m;
+    }
+
+    public static void Destroy(Magazine* m) => NativeMemory.AlignedFree(m);
+}

@@ -1,0 +1,45 @@
+using System.Runtime.InteropServices;
+
+namespace SlabGen.Core;
+
+/// <summary>Which node list a slab is on (<c>slabs_partial</c>, <c>slabs_full</c>, <c>slabs_free</c>).</summary>
+internal enum SlabList : byte
+{
+    None = 0,
+    Partial = 1,
+    Full = 2,
+    Free = 3,
+}
+
+/// <summary>
+/// One slab's descriptor: the kernel's <c>struct slab</c> (the slab fields of <c>struct page</c>). Descriptors live
+/// beside the memory they describe, one per block in the page source's per-arena table, so a block holds only
+/// objects and an object pointer finds its descriptor with a shift (<c>virt_to_slab</c>).
+/// </summary>
+[StructLayout(LayoutKind.Sequential)]
+internal unsafe struct Slab
+{
+    /// <summary>First free object; each free object holds the next at the cache's free-pointer offset.</summary>
+    public byte* Freelist;
+
+    /// <summary>Links on the node list named by <see cref="List"/>.</summary>
+    public Slab* Next;
+    public Slab* Prev;
+
+    /// <summary>The block of 2^order pages this slab's objects live in.</summary>
+    public byte* Base;
+
+    /// <summary>Objects handed out of this slab (to per-CPU arrays or users).</summary>
+    public ushort InUse;
+
+    /// <summary>Objects the slab holds (<c>objects:15</c>).</summary>
+    public ushort Objects;
+
+    /// <summary>Set while the slab is detached from every list on its way back to the page source.</summary>
+    public byte Frozen;
+
+    public SlabList List;
+
+    /// <summary>The node whose lists own this slab.</summary>
+    public ushort Node;
+}

@@ -1,0 +1,48 @@
+using System;
+using System.Collections.Generic;
+using SlabGen.Core;
+
+namespace SlabGen;
+
+// Merged aliases (find_mergeable / __kmem_cache_alias): other names served by this cache.
+public sealed unsafe partial class SlabCache
+{
+    private readonly List<string> _aliases = new();
+
+    /// <summary>Names merged into this cache (what <c>slabinfo -a</c> lists).</summary>
+    public IReadOnlyList<string> Aliases
+    {
+        get
+        {
+            lock (CacheChain.Mutex)
+                return _aliases.ToArray();
+        }
+    }
+
+    /// <summary>Registers an alias after checking that an object of <paramref name="size"/> bytes and <paramref name="align"/> fits (<c>find_mergeable</c>'s tests).</summary>
+    internal void AddAlias(string name, int size, int align)
+    {
+        ValidateName(name);
+        lock (CacheChain.Mutex)
+        {
+            ThrowIfDisposed();
+            string? problem =
+                _ctor != null ? "it has a constructor"
+                : size > _layout.ObjectSize ? $"objects of {size} bytes do not fit its {_layout.ObjectSize}-byte objects"
+                : align > 0 && _layout.Size % align != 0 ? $"its objects are not {align}-byte aligned"
+                : (Flags & SlabFlags.NoMerge) != 0 ? "it was created with SlabFlags.NoMerge"
+                : null;
+            if (problem != null)
+                throw new ArgumentException($"slab cache '{name}': cannot merge into '{Name}': {problem}.", nameof(name));
+            if (CacheChain.Find(name) != null || _aliases.Contains(name))
+                throw new ArgumentException($"slab cache '{name}': a cache with this name already exists.", nameof(name));
+            _aliases.Add(name);
+        }
+    }
+
+    internal void RemoveAlias(string name)
+    {
+        lock (CacheChain.Mutex)
+            _aliases.Remove(name);
+    }
+}

@@ -1,0 +1,237 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Threading;
+using SlabGen.Core;
+using SlabGen.PageAlloc;
+
+namespace SlabGen;
+
+// The allocation slow path: magazine refill, the per-CPU array, cache_alloc_refill and cache_grow.
+public sealed unsafe partial class SlabCache
+{
+    /// <summary><c>BATCHREFILL_LIMIT</c>: an untouched array refills at most this many objects at a time.</summary>
+    private const int BatchRefillLimit = 16;
+
+    /// <summary>The allocation slow path: refill this thread's magazine from the per-CPU array, or bypass a stolen one.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    internal void* AllocSlow()
+    {
+        ThrowIfDisposed();
+        Magazine* m = OwnMagazine();
+        if (m != null)
+        {
+            Volatile.Write(ref m->InUse, 1);
+            try
+            {
+                if (Volatile.Read(ref m->Tag) == Fast.Tag)
+                {
+                    if (m->Avail > 0)
+                    {
+                        m->AllocHit++;
+                        return Magazine.Entry(m)[--m->Avail];
+                    }
+                    return AllocFromCpu(m);
+                }
+            }
+            finally
+            {
+                Volatile.Write(ref m->InUse, 0);
+            }
+        }
+        return AllocFromCpu(null);
+    }
+
+    /// <summary>
+    /// Takes one object from the current CPU's array (<c>____cache_alloc</c>), refilling the array from the node when
+    /// it is empty, and moves up to a batch more into <paramref name="m"/> when given.
+    /// </summary>
+    private void* AllocFromCpu(Magazine* m)
+    {
+        CpuSlot* slot = _cpuSlots + _topology.CurrentCpu();
+        CpuSlot.Acquire(slot);
+        try
+        {
+            ThrowIfDisposed();
+            ArrayCache* ac = slot->Ac;
+            if (ac->Avail > 0)
+                slot->AllocHit++;
+            else
+            {
+                slot->AllocMiss++;
+                if (!CacheAllocRefill(ac, slot->Node))
+                {
+                    slot->AllocMiss--;
+                    throw new OutOfMemoryException(
+                        $"slab cache '{Name}': cannot grow: the page source has no room for another {_layout.SlabBytes}-byte slab.");
+                }
+            }
+            ac->Touched = 1;
+            void* obj = ArrayCache.Entry(ac)[--ac->Avail];
+            if (m != null)
+            {
+                int n = Math.Min(ac->Avail, Math.Min(ac->BatchCount, m->Limit - m->Avail));
+                void** from = ArrayCache.Entry(ac) + ac->Avail - n;
+                void** to = Magazine.Entry(m) + m->Avail;
+                for (int i = 0; i < n; i++)
+                    to[i] = from[i];
+                ac->Avail -= n;
+                m->Avail += n;
+            }
+            return obj;
+        }
+        finally
+        {
+            CpuSlot.Release(slot);
+        }
+    }
+
+    /// <summary>
+    /// Refills an empty per-CPU array (<c>cache_alloc_refill</c>): from the node's shared array, then its partial
+    /// and free slabs, then a new slab. False when the page source is out of room. Caller holds the CPU guard.
+    /// </summary>
+    private bool CacheAllocRefill(ArrayCache* ac, int nodeId)
+    {
+        int batchCount = ac->BatchCount;
+        if (ac->Touched == 0 && batchCount > BatchRefillLimit)
+            batchCount = BatchRefillLimit;
+        KmemCacheNode n = _nodes[nodeId];
+        lock (n.ListLock)
+        {
+            if (n.Shared != null && ArrayCache.Transfer(ac, n.Shared, batchCount) > 0)
+            {
+                n.Shared->Touched = 1;
+                return true;
+            }
+            int taken = 0;
+            while (batchCount > 0)
+            {
+                Slab* slab = GetFirstSlab(n);
+                if (slab == null)
+                    break;
+                int got = AllocBlock(ac, slab, batchCount);
+                batchCount -= got;
+                taken += got;
+                FixupSlabList(n, slab);
+            }
+            n.FreeObjects -= taken;
+        }
+        if (ac->Avail > 0)
+            return true;
+
+        // direct_grow
+        Slab* grown = CacheGrowBegin(nodeId);
+        if (grown == null)
+            return false;
+        AllocBlock(ac, grown, batchCount);
+        CacheGrowEnd(n, grown);
+        return true;
+    }
+
+    /// <summary>A slab to allocate from: partial first, then free (<c>get_first_slab</c>).</summary>
+    private static Slab* GetFirstSlab(KmemCacheNode n)
+    {
+        if (n.SlabsPartial != null)
+            return n.SlabsPartial;
+        if (n.SlabsFree != null)
+        {
+            n.FreeTouched = true;
+            return n.SlabsFree;
+        }
+        return null;
+    }
+
+    /// <summary>Moves up to <paramref name="batchCount"/> objects off <paramref name="slab"/>'s freelist into <paramref name="ac"/> (<c>alloc_block</c>).</summary>
+    private int AllocBlock(ArrayCache* ac, Slab* slab, int batchCount)
+    {
+        int offset = _layout.Offset;
+        void** entries = ArrayCache.Entry(ac);
+        int got = 0;
+        while (slab->InUse < slab->Objects && got < batchCount)
+        {
+            byte* obj = slab->Freelist;
+            slab->Freelist = *(byte**)(obj + offset);
+            slab->InUse++;
+            entries[ac->Avail++] = obj;
+            got++;
+        }
+        return got;
+    }
+
+    /// <summary>Re-files <paramref name="slab"/> as full or partial after objects were taken (<c>fixup_slab_list</c>).</summary>
+    private static void FixupSlabList(KmemCacheNode n, Slab* slab)
+    {
+        n.ListDel(slab);
+        n.ListAdd(slab, slab->InUse == slab->Objects ? SlabList.Full : SlabList.Partial);
+    }
+
+    /// <summary>
+    /// Takes a block from the page source and makes it a slab (<c>cache_grow_begin</c> + <c>cache_init_objs</c>):
+    /// runs the ctor on every object, then threads the freelist through them in address order.
+    /// </summary>
+    private Slab* CacheGrowBegin(int nodeId)
+    {
+        Slab* slab = PageSource.AllocBlock(_pages);
+        if (slab == null)
+            return null;
+        int num = _layout.ObjectsPerSlab, size = _layout.Size, offset = _layout.Offset;
+        byte* first = slab->Base + _layout.RedLeftPad;
+        if (_ctor != null)
+        {
+            try
+            {
+                for (int i = 0; i < num; i++)
+                    _ctor(first + (nint)i * size);
+            }
+            catch
+            {
+                PageSource.FreeBlock(_pages, slab);
+                throw;
+            }
+        }
+        for (int i = 0; i < num - 1; i++)
+            *(byte**)(first + (nint)i * size + offset) = first + (nint)(i + 1) * size;
+        *(byte**)(first + (nint)(num - 1) * size + offset) = null;
+        slab->Freelist = first;
+        slab->Objects = (ushort)num;
+        slab->Node = (ushort)nodeId;
+        Interlocked.Increment(ref _grown);
+        return slab;
+    }
+
+    /// <summary>Files a new slab on its node's lists (<c>cache_grow_end</c>).</summary>
+    private static void CacheGrowEnd(KmemCacheNode n, Slab* slab)
+    {
+        lock (n.ListLock)
+        {
+            n.ListAdd(slab, slab->InUse == 0 ? SlabList.Free : slab->InUse == slab->Objects ? SlabList.Full : SlabList.Partial);
+            n.FreeObjects += slab->Objects - slab->InUse;
+        }
+    }
+
+    /// <summary>
+    /// This thread's magazine for the cache, made on first use; null while a stealer holds it. A dead magazine
+    /// (retired by <see cref="Tune"/> or left by an earlier cache in this slot) is freed and replaced.
+    /// </summary>
+    private Magazine* OwnMagazine()
+    {
+        Magazine* m = ThreadMagazines.Get(Fast.Slot);
+        if (m != null)
+        {
+            int tag = Volatile.Read(ref m->Tag);
+            if (tag == Fast.Tag)
+                return m;
+            if (tag == (Fast.Tag | Magazine.LockedBit))
+                return null;
+            ThreadMagazines.Remove(Fast.Slot);
+        }
+        lock (_magazineLock)
+        {
+            if (_disposed)
+                return null;
+            m = Magazine.Create(Fast.Tag, _tunables.Limit);
+            _magazines.Add((nint)m);
+        }
+        ThreadMagazines.Install(this, m);
+        return m;
+    }
+}

@@ -1,0 +1,241 @@
+using System;
+using System.Collections.Generic;
+using System.Threading;
+using SlabGen.Core;
+
+namespace SlabGen;
+
+// Taking objects back from the caching layers: magazines, per-CPU arrays and shared arrays; shrink and reap.
+public sealed unsafe partial class SlabCache
+{
+    /// <summary>Guards <see cref="_magazines"/> and every stealer of a magazine.</summary>
+    private readonly Lock _magazineLock = new();
+
+    /// <summary>Every live thread magazine of this cache.</summary>
+    private readonly List<nint> _magazines = new();
+
+    /// <summary>Hit counters of retired magazines.</summary>
+    private long _retiredAllocHit, _retiredFreeHit;
+
+    /// <summary>
+    /// Takes thread magazines away from their owners and drains them back to the slabs: all of them, or (for the
+    /// reaper) those untouched since the last pass, which give back a fifth of their limit like <c>drain_array</c>.
+    /// Retired magazines are dead: their owners free them and make new ones. Caller holds <see cref="_magazineLock"/>.
+    /// </summary>
+    private void StealMagazines(bool all, bool retire)
+    {
+        var victims = new List<nint>();
+        foreach (nint p in _magazines)
+        {
+            var m = (Magazine*)p;
+            long ops = m->AllocHit + m->FreeHit;
+            bool untouched = ops == m->SeenOps;
+            m->SeenOps = ops;
+            if (all || (untouched && m->Avail > 0))
+                victims.Add(p);
+        }
+        if (victims.Count == 0)
+            return;
+
+        // Asymmetric Dekker: lock every victim, make the stores visible to every CPU, wait out operations in flight.
+        foreach (nint p in victims)
+            Volatile.Write(ref ((Magazine*)p)->Tag, Fast.Tag | Magazine.LockedBit);
+        Interlocked.MemoryBarrierProcessWide();
+        foreach (nint p in victims)
+        {
+            var spinner = new SpinWait();
+            while (Volatile.Read(ref ((Magazine*)p)->InUse) != 0)
+                spinner.SpinOnce();
+        }
+
+        foreach (nint p in victims)
+        {
+            var m = (Magazine*)p;
+            int toFree = all ? m->Avail : Math.Min(m->Avail, (m->Limit + 4) / 5);
+            if (!all && toFree == m->Avail && m->Avail > 1)
+                toFree = (m->Avail + 1) / 2;
+            FreeToNodes(Magazine.Entry(m), toFree);
+            ArrayCache.RemoveOldest(Magazine.Entry(m), ref m->Avail, toFree);
+            if (retire)
+                Retire(m);
+            else
+                Volatile.Write(ref m->Tag, Fast.Tag);
+        }
+        if (retire)
+            _magazines.Clear();
+    }
+
+    /// <summary>Marks a drained magazine dead and banks its counters. Caller holds <see cref="_magazineLock"/>.</summary>
+    private void Retire(Magazine* m)
+    {
+        _retiredAllocHit += m->AllocHit;
+        _retiredFreeHit += m->FreeHit;
+        Volatile.Write(ref m->Tag, 0);
+    }
+
+    /// <summary>Called from a dead thread's finalizer: gives its magazine's objects back (the owner can no longer run).</summary>
+    internal void RetireMagazine(Magazine* m)
+    {
+        lock (_magazineLock)
+        {
+            if (Volatile.Read(ref m->Tag) == 0)
+                return;
+            FreeToNodes(Magazine.Entry(m), m->Avail);
+            m->Avail = 0;
+            Retire(m);
+            _magazines.Remove((nint)m);
+        }
+    }
+
+    /// <summary>
+    /// Drains every caching layer back to the slabs (<c>drain_cpu_caches</c>): thread magazines, per-CPU arrays,
+    /// shared arrays. Caller holds the chain mutex.
+    /// </summary>
+    private void DrainAll(bool retireMagazines)
+    {
+        lock (_magazineLock)
+            StealMagazines(all: true, retire: retireMagazines);
+        for (int cpu = 0; cpu < _topology.CpuCount; cpu++)
+        {
+            CpuSlot* slot = _cpuSlots + cpu;
+            CpuSlot.Acquire(slot);
+            try
+            {
+                DrainArray(slot->Ac, slot->Node, all: true);
+            }
+            finally
+            {
+                CpuSlot.Release(slot);
+            }
+        }
+        foreach (KmemCacheNode n in _nodes)
+        {
+            Slab* destroy = null;
+            lock (n.ListLock)
+            {
+                if (n.Shared != null)
+                {
+                    FreeBlock(n, ArrayCache.Entry(n.Shared), n.Shared->Avail, ref destroy);
+                    n.Shared->Avail = 0;
+                }
+            }
+            SlabsDestroy(destroy);
+        }
+    }
+
+    /// <summary>
+    /// Gives part (or all) of an array back to its node's slabs (<c>drain_array_locked</c>): a fifth of its limit,
+    /// or half of what it holds when that is less. Caller holds the array's guard.
+    /// </summary>
+    private void DrainArray(ArrayCache* ac, int nodeId, bool all)
+    {
+        if (ac == null || ac->Avail == 0)
+            return;
+        int toFree = all ? ac->Avail : (ac->Limit + 4) / 5;
+        if (toFree > ac->Avail)
+            toFree = (ac->Avail + 1) / 2;
+        KmemCacheNode n = _nodes[nodeId];
+        Slab* destroy = null;
+        lock (n.ListLock)
+            FreeBlock(n, ArrayCache.Entry(ac), toFree, ref destroy);
+        SlabsDestroy(destroy);
+        ArrayCache.RemoveOldest(ArrayCache.Entry(ac), ref ac->Avail, toFree);
+    }
+
+    /// <summary>
+    /// Drains every caching layer and gives every free slab back to the page source (<c>kmem_cache_shrink</c>).
+    /// </summary>
+    /// <returns>Slabs returned to the page source.</returns>
+    public int Shrink()
+    {
+        lock (CacheChain.Mutex)
+        {
+            ThrowIfDisposed();
+            DrainAll(retireMagazines: false);
+            int freed = 0;
+            foreach (KmemCacheNode n in _nodes)
+                freed += DrainFreelist(n, int.MaxValue);
+            return freed;
+        }
+    }
+
+    /// <summary>Gives up to <paramref name="max"/> free slabs of node <paramref name="n"/> back to the page source (<c>drain_freelist</c>).</summary>
+    private int DrainFreelist(KmemCacheNode n, int max)
+    {
+        Slab* destroy = null;
+        lock (n.ListLock)
+        {
+            for (int i = 0; i < max && n.SlabsFree != null; i++)
+                DetachFreeSlab(n, ref destroy);
+        }
+        return SlabsDestroy(destroy);
+    }
+
+    /// <summary>
+    /// One reaping pass over this cache (<c>cache_reap</c>): magazines and per-CPU arrays untouched since the last
+    /// pass give back part of their objects, shared arrays likewise, and nodes whose free slabs were not used give
+    /// back a fifth of <c>free_limit</c>'s worth of them.
+    /// </summary>
+    /// <returns>Slabs returned to the page source.</returns>
+    public int Reap()
+    {
+        lock (CacheChain.Mutex)
+            return ReapLocked();
+    }
+
+    internal int ReapLocked()
+    {
+        if (_disposed)
+            return 0;
+        lock (_magazineLock)
+            StealMagazines(all: false, retire: false);
+        for (int cpu = 0; cpu < _topology.CpuCount; cpu++)
+        {
+            CpuSlot* slot = _cpuSlots + cpu;
+            CpuSlot.Acquire(slot);
+            try
+            {
+                ArrayCache* ac = slot->Ac;
+                if (ac->Touched != 0)
+                    ac->Touched = 0;
+                else
+                    DrainArray(ac, slot->Node, all: false);
+            }
+            finally
+            {
+                CpuSlot.Release(slot);
+            }
+        }
+        int freed = 0;
+        int num = _layout.ObjectsPerSlab;
+        foreach (KmemCacheNode n in _nodes)
+        {
+            Slab* destroy = null;
+            bool drainFree;
+            long freeLimit;
+            lock (n.ListLock)
+            {
+                ArrayCache* shared = n.Shared;
+                if (shared != null && shared->Avail > 0)
+                {
+                    if (shared->Touched != 0)
+                        shared->Touched = 0;
+                    else
+                    {
+                        int toFree = Math.Min(shared->Avail, (shared->Limit + 4) / 5);
+                        FreeBlock(n, ArrayCache.Entry(shared), toFree, ref destroy);
+                        ArrayCache.RemoveOldest(ArrayCache.Entry(shared), ref shared->Avail, toFree);
+                    }
+                }
+                drainFree = !n.FreeTouched;
+                n.FreeTouched = false;
+                freeLimit = n.FreeLimit;
+            }
+            freed += SlabsDestroy(destroy);
+            if (drainFree)
+                freed += DrainFreelist(n, (int)((freeLimit + 5 * num - 1) / (5 * num)));
+        }
+        Interlocked.Add(ref _reaped, freed);
+        return freed;
+    }
+}

@@ -1,0 +1,89 @@
+using System.Threading;
+using SlabGen.Core;
+
+namespace SlabGen;
+
+// What a cache reports about itself: its slabinfo row, its counters and how many objects its arrays hold.
+public sealed unsafe partial class SlabCache
+{
+    /// <summary>This cache's slabinfo row (<c>get_slabinfo</c>): objects cached in arrays count as active, as in SLAB.</summary>
+    public SlabInfoRow GetSlabInfo()
+    {
+        long totalSlabs = 0, freeSlabs = 0, freeObjects = 0, sharedAvail = 0;
+        foreach (KmemCacheNode n in _nodes)
+            lock (n.ListLock)
+            {
+                totalSlabs += n.TotalSlabs;
+                freeSlabs += n.NrFree;
+                freeObjects += n.FreeObjects;
+                if (n.Shared != null)
+                    sharedAvail += n.Shared->Avail;
+            }
+        long numObjs = totalSlabs * _layout.ObjectsPerSlab;
+        Tunables t = _tunables;
+        return new SlabInfoRow(Name, numObjs - freeObjects, numObjs, _layout.Size, _layout.ObjectsPerSlab,
+            1 << _layout.Order, t.Limit, t.BatchCount, t.SharedFactor, totalSlabs - freeSlabs, totalSlabs, sharedAvail);
+    }
+
+    /// <summary>The cache's STATS counters. Exact when no other thread is using the cache; a close reading otherwise.</summary>
+    public SlabStatistics GetStatistics()
+    {
+        long allocHit, freeHit, allocMiss = 0, freeMiss = 0, remote = 0;
+        lock (_magazineLock)
+        {
+            allocHit = _retiredAllocHit;
+            freeHit = _retiredFreeHit;
+            foreach (nint p in _magazines)
+            {
+                var m = (Magazine*)p;
+                allocHit += Volatile.Read(ref m->AllocHit);
+                freeHit += Volatile.Read(ref m->FreeHit);
+            }
+        }
+        for (int cpu = 0; cpu < _topology.CpuCount && !_disposed; cpu++)
+        {
+            CpuSlot* slot = _cpuSlots + cpu;
+            allocHit += Volatile.Read(ref slot->AllocHit);
+            allocMiss += Volatile.Read(ref slot->AllocMiss);
+            freeHit += Volatile.Read(ref slot->FreeHit);
+            freeMiss += Volatile.Read(ref slot->FreeMiss);
+            remote += Volatile.Read(ref slot->RemoteFrees);
+        }
+        return new SlabStatistics(allocHit, allocMiss, freeHit, freeMiss,
+            Interlocked.Read(ref _grown), Interlocked.Read(ref _reaped), remote);
+    }
+
+    /// <summary>Objects held by the caching layers (magazines, per-CPU and shared arrays). Exact when the cache is idle.</summary>
+    internal long CachedObjects()
+    {
+        long cached = 0;
+        lock (_magazineLock)
+            foreach (nint p in _magazines)
+                cached += ((Magazine*)p)->Avail;
+        for (int cpu = 0; cpu < _topology.CpuCount; cpu++)
+        {
+            CpuSlot* slot = _cpuSlots + cpu;
+            CpuSlot.Acquire(slot);
+            cached += slot->Ac->Avail;
+            CpuSlot.Release(slot);
+        }
+        foreach (KmemCacheNode n in _nodes)
+            lock (n.ListLock)
+                cached += n.Shared != null ? n.Shared->Avail : 0;
+        return cached;
+    }
+
+    /// <summary>Per node: (total slabs, free objects in slabs, free_limit). For tests of the node layer.</summary>
+    internal (int Slabs, long FreeObjects, long FreeLimit) NodeState(int node)
+    {
+        KmemCacheNode n = _nodes[node];
+        lock (n.ListLock)
+            return (n.TotalSlabs, n.FreeObjects, n.FreeLimit);
+    }
+
+    /// <summary>The node whose lists own <paramref name="obj"/>'s slab.</summary>
+    internal int NodeOfObject(void* obj) => SlabOf(obj)->Node;
+
+    /// <summary>Blocks this cache holds in the page source.</summary>
+    internal int PageBlocks => _pages.Blocks;
+}

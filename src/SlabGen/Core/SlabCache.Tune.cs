@@ -1,0 +1,118 @@
+using System;
+using SlabGen.Core;
+
+namespace SlabGen;
+
+// do_tune_cpucache, enable_cpucache and alloc_kmemlist.
+public sealed unsafe partial class SlabCache
+{
+    /// <summary>
+    /// Re-tunes the per-CPU arrays (<c>do_tune_cpucache</c>). Builds every new array first and, if any allocation
+    /// fails, leaves the cache exactly as it was; then swaps them in CPU by CPU, drains the old ones and each
+    /// thread's magazine back to the slabs, and rebuilds each node's shared array and <c>free_limit</c>. Safe while
+    /// other threads allocate and free.
+    /// </summary>
+    /// <exception cref="ArgumentException">Out of range: 1 &lt;= batchCount &lt;= limit &lt;= 4096, 0 &lt;= sharedFactor &lt;= 64.</exception>
+    /// <exception cref="OutOfMemoryException">The new arrays could not be allocated; nothing changed.</exception>
+    public void Tune(int limit, int batchCount, int sharedFactor)
+    {
+        var t = new Tunables(limit, batchCount, sharedFactor);
+        t.Validate(Name);
+        lock (CacheChain.Mutex)
+        {
+            ThrowIfDisposed();
+            if (!TryInstallArrays(t))
+                throw new OutOfMemoryException(
+                    $"slab cache '{Name}': cannot allocate arrays for limit {limit}, batchcount {batchCount}, shared {sharedFactor}; the cache is unchanged.");
+        }
+    }
+
+    /// <summary>Gives the cache the arrays <c>enable_cpucache</c>'s table picks for its size (<c>kmem_cache_init_late</c> calls this).</summary>
+    internal void EnableCpuCache()
+    {
+        if (!TryInstallArrays(Tunables.ForSize(_layout.Size, _topology.CpuCount)))
+            throw new OutOfMemoryException($"slab cache '{Name}': cannot allocate its tuned per-CPU arrays.");
+    }
+
+    /// <summary>
+    /// The body of <c>do_tune_cpucache</c> + <c>alloc_kmemlist</c>; false (and nothing changed) when an array could not
+    /// be allocated. Caller holds the chain mutex.
+    /// </summary>
+    private bool TryInstallArrays(Tunables t)
+    {
+        int cpus = _topology.CpuCount;
+        var newCpu = new nint[cpus];
+        var newShared = new nint[_nodes.Length];
+        bool ok = true;
+        for (int cpu = 0; cpu < cpus && ok; cpu++)
+            ok = (newCpu[cpu] = (nint)ArrayCache.Create(t.Limit, t.BatchCount)) != 0;
+        for (int node = 0; node < _nodes.Length && ok && t.SharedFactor > 0; node++)
+            ok = (newShared[node] = (nint)ArrayCache.Create(t.SharedFactor * t.BatchCount, 0xbaadf00)) != 0;
+        if (!ok)
+        {
+            foreach (nint ac in newCpu)
+                ArrayCache.Destroy((ArrayCache*)ac);
+            foreach (nint ac in newShared)
+                ArrayCache.Destroy((ArrayCache*)ac);
+            return false;
+        }
+
+        // Nothing below can fail. New magazines take the new limit; the old ones are drained and retired.
+        lock (_magazineLock)
+        {
+            _tunables = t;
+            StealMagazines(all: true, retire: true);
+        }
+
+        // do_ccupdate_local: swap each CPU's array under its guard, then drain the old one to the slabs.
+        for (int cpu = 0; cpu < cpus; cpu++)
+        {
+            CpuSlot* slot = _cpuSlots + cpu;
+            CpuSlot.Acquire(slot);
+            ArrayCache* old = slot->Ac;
+            slot->Ac = (ArrayCache*)newCpu[cpu];
+            CpuSlot.Release(slot);
+            if (old != null)
+            {
+                FreeToNodes(ArrayCache.Entry(old), old->Avail);
+                ArrayCache.Destroy(old);
+            }
+        }
+
+        // alloc_kmemlist: each node's shared array and free_limit.
+        for (int node = 0; node < _nodes.Length; node++)
+        {
+            KmemCacheNode n = _nodes[node];
+            Slab* destroy = null;
+            ArrayCache* oldShared;
+            lock (n.ListLock)
+            {
+                oldShared = n.Shared;
+                n.Shared = (ArrayCache*)newShared[node];
+                n.FreeLimit = (1L + n.CpusOnNode) * t.BatchCount + _layout.ObjectsPerSlab;
+                if (oldShared != null)
+                    FreeBlock(n, ArrayCache.Entry(oldShared), oldShared->Avail, ref destroy);
+                while (n.FreeObjects > n.FreeLimit && n.SlabsFree != null)
+                    DetachFreeSlab(n, ref destroy);
+            }
+            SlabsDestroy(destroy);
+            ArrayCache.Destroy(oldShared);
+        }
+        return true;
+    }
+
+    /// <summary>Frees every per-CPU and shared array (the arrays must be drained). Used by destroy and failed creation.</summary>
+    private void FreeArrays()
+    {
+        for (int cpu = 0; cpu < _topology.CpuCount; cpu++)
+        {
+            ArrayCache.Destroy(_cpuSlots[cpu].Ac);
+            _cpuSlots[cpu].Ac = null;
+        }
+        foreach (KmemCacheNode n in _nodes)
+        {
+            ArrayCache.Destroy(n.Shared);
+            n.Shared = null;
+        }
+    }
+}

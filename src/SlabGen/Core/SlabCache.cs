@@ -1,0 +1,274 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Threading;
+using SlabGen.Core;
+using SlabGen.PageAlloc;
+
+namespace SlabGen;
+
+/// <summary>
+/// A slab cache (<c>struct kmem_cache</c>): objects of one size served from native memory through per-thread
+/// magazines, per-CPU array caches and per-node shared arrays in front of per-node slab lists.
+/// </summary>
+public sealed unsafe partial class SlabCache : IDisposable
+{
+    internal readonly FastPath Fast;
+    private readonly SlabLayout _layout;
+    private readonly delegate*<void*, void> _ctor;
+    private readonly NodeTopology _topology;
+    private readonly KmemCacheNode[] _nodes;
+    private readonly PageSource.PageClient _pages;
+    private CpuSlot* _cpuSlots;
+    private volatile bool _disposed;
+    private Tunables _tunables;
+
+    private long _grown;
+    private long _reaped;
+
+    private SlabCache(string name, SlabFlags flags, in SlabLayout layout, delegate*<void*, void> ctor,
+        NodeTopology topology, int slot, int tag)
+    {
+        Name = name;
+        Flags = flags;
+        _layout = layout;
+        _ctor = ctor;
+        _topology = topology;
+        Fast = new FastPath(slot, tag, layout);
+        _pages = new PageSource.PageClient(slot, layout.Order);
+        _nodes = new KmemCacheNode[topology.NodeCount];
+        for (int node = 0; node < _nodes.Length; node++)
+            _nodes[node] = new KmemCacheNode(node, topology.CpusOnNode(node));
+        _cpuSlots = (CpuSlot*)NativeMemory.AlignedAlloc((nuint)(topology.CpuCount * sizeof(CpuSlot)), 64);
+        NativeMemory.Clear(_cpuSlots, (nuint)(topology.CpuCount * sizeof(CpuSlot)));
+        for (int cpu = 0; cpu < topology.CpuCount; cpu++)
+            _cpuSlots[cpu].Node = topology.NodeOf(cpu);
+    }
+
+    /// <summary>Finalizer: frees the per-CPU slots of a destroyed cache once nothing can reach it.</summary>
+    ~SlabCache()
+    {
+        if (_disposed && _cpuSlots != null)
+        {
+            NativeMemory.AlignedFree(_cpuSlots);
+            _cpuSlots = null;
+        }
+    }
+
+    /// <summary>Cache name, as slabinfo shows it.</summary>
+    public string Name { get; }
+
+    /// <summary>Creation flags.</summary>
+    public SlabFlags Flags { get; }
+
+    /// <summary>The size callers asked for (<c>object_size</c>).</summary>
+    public int ObjectSize => _layout.ObjectSize;
+
+    /// <summary>Bytes per object slot, with alignment and metadata (<c>size</c>).</summary>
+    public int Size => _layout.Size;
+
+    /// <summary>Object alignment.</summary>
+    public int Align => _layout.Align;
+
+    /// <summary>Free-pointer offset within a free object (<c>offset</c>).</summary>
+    public int FreePointerOffset => _layout.Offset;
+
+    /// <summary>Each slab is 2^Order pages.</summary>
+    public int Order => _layout.Order;
+
+    /// <summary>Objects per slab (<c>num</c>).</summary>
+    public int ObjectsPerSlab => _layout.ObjectsPerSlab;
+
+    /// <summary>Per-CPU array limit.</summary>
+    public int Limit => _tunables.Limit;
+
+    /// <summary>Objects moved per refill or flush.</summary>
+    public int BatchCount => _tunables.BatchCount;
+
+    /// <summary>Shared array size, in batches.</summary>
+    public int SharedFactor => _tunables.SharedFactor;
+
+    /// <summary>Memory nodes this cache keeps lists for.</summary>
+    public int NodeCount => _nodes.Length;
+
+    /// <summary>True once <see cref="Dispose"/> has destroyed the cache.</summary>
+    public bool IsDisposed => _disposed;
+
+    internal int Slot => Fast.Slot;
+
+    internal NodeTopology Topology => _topology;
+
+    /// <summary>Creates a cache (<c>kmem_cache_create</c>).</summary>
+    /// <param name="name">Unique name, no whitespace (slabinfo rows are split on it).</param>
+    /// <param name="size">Object size in bytes, 1 to 4 MiB.</param>
+    /// <param name="align">0 (natural: 8) or a power of two up to 4096.</param>
+    /// <param name="flags">Creation flags.</param>
+    /// <param name="ctor">Runs on each object when its slab is populated.</param>
+    /// <returns>The cache; null if it could not be made and <see cref="SlabFlags.Panic"/> is not set.</returns>
+    /// <exception cref="ArgumentException">A bad argument, named with the cache.</exception>
+    public static SlabCache? Create(string name, int size, int align = 0, SlabFlags flags = SlabFlags.None,
+        delegate*<void*, void> ctor = null)
+        => Create(name, new SlabCacheOptions { Size = size, Align = align, Flags = flags, Ctor = ctor });
+
+    /// <summary>Creates a cache with every option (<c>kmem_cache_create</c>).</summary>
+    public static SlabCache? Create(string name, SlabCacheOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        CacheChain.EnsureUp();
+        lock (CacheChain.Mutex)
+            return CreateLocked(name, options);
+    }
+
+    /// <summary>The body of <c>kmem_cache_create</c>; caller holds the chain mutex.</summary>
+    internal static SlabCache? CreateLocked(string name, SlabCacheOptions options)
+    {
+        ValidateName(name);
+        NodeTopology topology = options.Topology ?? NodeTopology.Machine;
+        var layout = SlabLayout.Calculate(name, options.Size, options.Align, options.Flags, options.Ctor != null, topology.CpuCount);
+        Tunables? requested = null;
+        if (options.Limit != null || options.BatchCount != null || options.SharedFactor != null)
+        {
+            Tunables tuned = Tunables.ForSize(layout.Size, topology.CpuCount);
+            int limit = options.Limit ?? tuned.Limit;
+            var t = new Tunables(limit, options.BatchCount ?? Math.Min(tuned.BatchCount, limit), options.SharedFactor ?? tuned.SharedFactor);
+            t.Validate(name);
+            requested = t;
+        }
+        if (CacheChain.Find(name) != null)
+            throw new ArgumentException($"slab cache '{name}': a cache with this name already exists.", nameof(name));
+
+        if (!CacheChain.TryReserveSlot(out int slot, out int tag))
+            return Fail(name, options.Flags, $"{CacheChain.MaxCaches - 1} caches are live already");
+        var cache = new SlabCache(name, options.Flags, layout, options.Ctor, topology, slot, tag);
+        // setup_cpu_cache: boot-sized arrays until the allocator is fully up, tuned ones after.
+        Tunables initial = requested ?? (CacheChain.State == SlabState.Full
+            ? Tunables.ForSize(layout.Size, topology.CpuCount)
+            : Tunables.Boot);
+        if (!cache.TryInstallArrays(initial))
+        {
+            cache.FreeArrays();
+            NativeMemory.AlignedFree(cache._cpuSlots);
+            cache._cpuSlots = null;
+            GC.SuppressFinalize(cache);
+            CacheChain.UnreserveSlot(slot);
+            return Fail(name, options.Flags, "out of memory for its per-CPU arrays");
+        }
+        CacheChain.Add(cache);
+        CacheChain.FirstCacheMade();
+        return cache;
+    }
+
+    private static SlabCache? Fail(string name, SlabFlags flags, string why)
+    {
+        if ((flags & SlabFlags.Panic) != 0)
+            throw new InvalidOperationException($"slab cache '{name}': cannot create: {why}.");
+        return null;
+    }
+
+    private static void ValidateName(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        if (name.Length == 0 || name.Length > 64)
+            throw new ArgumentException($"slab cache name '{name}' must be 1 to 64 characters long.", nameof(name));
+        foreach (char c in name)
+            if (char.IsWhiteSpace(c) || char.IsControl(c))
+                throw new ArgumentException($"slab cache name '{name}' contains whitespace or a control character; slabinfo rows are split on whitespace.", nameof(name));
+    }
+
+    /// <summary>Allocates an object (<c>kmem_cache_alloc</c>). The memory holds what the ctor (or the last user) left there.</summary>
+    /// <exception cref="OutOfMemoryException">The page source has no room for another slab.</exception>
+    /// <exception cref="ObjectDisposedException">The cache has been destroyed.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void* Alloc()
+    {
+        void* obj = Fast.TryAlloc();
+        return obj != null ? obj : AllocSlow();
+    }
+
+    /// <summary>Frees an object (<c>kmem_cache_free</c>); null is ignored.</summary>
+    /// <exception cref="ArgumentException"><paramref name="obj"/> is not an object of this cache.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Free(void* obj)
+    {
+        if (obj == null)
+            return;
+        if (!Fast.IsObject(obj))
+            ThrowNotOurs(obj);
+        if (!Fast.TryFree(obj))
+            FreeSlow(obj);
+    }
+
+    /// <summary>True when <paramref name="obj"/> is the address of an object slot of this cache (allocated or not).</summary>
+    public bool Contains(void* obj) => obj != null && Fast.IsObject(obj);
+
+    [DoesNotReturn]
+    internal void ThrowNotOurs(void* obj)
+    {
+        int arena = PageSource.ArenaOf(obj);
+        string where = arena < 0 ? "it was never handed out by SlabGen"
+            : PageSource.Owner[arena] == Fast.Slot ? "it is not the start of an object"
+            : PageSource.Owner[arena] == PageSource.OwnerNone ? "it points into memory no cache holds"
+            : PageSource.Owner[arena] == PageSource.OwnerLarge ? "it is a large kmalloc block"
+            : $"it belongs to cache '{CacheChain.BySlot(PageSource.Owner[arena])?.Name}'";
+        throw new ArgumentException($"slab cache '{Name}': cannot free 0x{(nuint)obj:x}: {where}.", nameof(obj));
+    }
+
+    private void ThrowIfDisposed()
+    {
+        if (_disposed)
+            throw new ObjectDisposedException(nameof(SlabCache), $"slab cache '{Name}' has been destroyed.");
+    }
+
+    /// <summary>
+    /// Destroys the cache (<c>kmem_cache_destroy</c>): returns every slab to the page source and leaves the chain.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Objects are still allocated; the cache stays usable.</exception>
+    public void Dispose()
+    {
+        lock (CacheChain.Mutex)
+        {
+            if (_disposed)
+                return;
+            if (KmallocCaches.IsKmallocCache(this))
+                throw new InvalidOperationException($"slab cache '{Name}' is a kmalloc cache; it lives as long as the process.");
+            if (_aliases.Count > 0)
+                throw new InvalidOperationException($"slab cache '{Name}' still has {_aliases.Count} merged alias(es): {string.Join(", ", _aliases)}.");
+            DrainAll(retireMagazines: true);
+            long live = LiveObjects();
+            if (live > 0)
+                throw new InvalidOperationException(
+                    $"slab cache '{Name}': cannot destroy: {live} object{(live == 1 ? " is" : "s are")} still allocated.");
+            _disposed = true;
+            // In-flight slow paths finish under their CPU guard; every later one sees _disposed.
+            for (int cpu = 0; cpu < _topology.CpuCount; cpu++)
+            {
+                CpuSlot.Acquire(&_cpuSlots[cpu]);
+                CpuSlot.Release(&_cpuSlots[cpu]);
+            }
+            FreeArrays();
+            Debug.Assert(_pages.Blocks == 0);
+            CacheChain.Remove(this);
+        }
+    }
+
+    /// <summary>Objects handed out and not freed: slab objects in use minus those cached in arrays. Call with everything drained.</summary>
+    private long LiveObjects()
+    {
+        long inUse = 0;
+        foreach (KmemCacheNode n in _nodes)
+            lock (n.ListLock)
+            {
+                for (Slab* s = n.SlabsPartial; s != null; s = s->Next)
+                    inUse += s->InUse;
+                for (Slab* s = n.SlabsFull; s != null; s = s->Next)
+                    inUse += s->InUse;
+            }
+        return inUse;
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => $"{Name} (object {ObjectSize} B, slot {Size} B, {ObjectsPerSlab}/slab, order {Order})";
+}

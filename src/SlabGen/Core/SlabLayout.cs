@@ -1,0 +1,71 @@
+using System;
+using System.Numerics;
+using SlabGen.PageAlloc;
+
+namespace SlabGen.Core;
+
+/// <summary>
+/// Where everything sits in one object slot and how many slots make a slab (<c>calculate_sizes</c> and
+/// <c>calculate_order</c>). A slot is <c>[red_left_pad][object][free pointer if it cannot overlay the object]
+/// [padding to align]</c>; the red zone and poison fields are kept at zero until debugging layouts arrive.
+/// </summary>
+internal readonly record struct SlabLayout(
+    int ObjectSize, int Size, int Align, int Offset, int RedLeftPad, int Order, int ObjectsPerSlab)
+{
+    public const int MinAlign = 8;          // ARCH_SLAB_MINALIGN: a free pointer must fit and be aligned
+    public const int CacheLineSize = 64;
+    public const int MaxAlign = PageSource.PageSize;
+    public const int SlabMaxOrder = 3;      // PAGE_ALLOC_COSTLY_ORDER: beyond it only when one object needs it
+    public const int MaxObjsPerSlab = 32767; // objects:15
+    public const int MaxObjectSize = 1 << (PageSource.PageShift + PageSource.MaxOrder);
+
+    /// <summary>Bytes of one slab.</summary>
+    public int SlabBytes => PageSource.PageSize << Order;
+
+    /// <summary>The layout for an object of <paramref name="objectSize"/> bytes, or an exception naming the cache and the problem.</summary>
+    public static SlabLayout Calculate(string name, int objectSize, int align, SlabFlags flags, bool hasCtor, int cpus)
+    {
+        if (objectSize < 1 || objectSize > MaxObjectSize)
+            throw new ArgumentOutOfRangeException(nameof(objectSize), objectSize,
+                $"slab cache '{name}': object size {objectSize} is outside 1..{MaxObjectSize} bytes.");
+        if (align < 0 || align > MaxAlign || (align != 0 && !BitOperations.IsPow2(align)))
+            throw new ArgumentOutOfRangeException(nameof(align), align,
+                $"slab cache '{name}': alignment {align} is not 0 or a power of two up to {MaxAlign}.");
+
+        // calculate_alignment: at least a pointer, a whole cache line with SLAB_HWCACHE_ALIGN.
+        int a = Math.Max(align, MinAlign);
+        if ((flags & SlabFlags.HwCacheAlign) != 0)
+            a = Math.Max(a, CacheLineSize);
+
+        int size = AlignUp(objectSize, MinAlign);
+        int offset;
+        if (hasCtor)
+        {
+            // A constructed object must keep its state while free: the free pointer goes after it (SLUB does the same).
+            offset = size;
+            size += sizeof(long);
+        }
+        else
+            offset = (objectSize / 2) & ~(sizeof(long) - 1); // mid-object, away from small over/underflows
+        size = AlignUp(size, a);
+        if (size > MaxObjectSize)
+            throw new ArgumentOutOfRangeException(nameof(objectSize), objectSize,
+                $"slab cache '{name}': object size {objectSize} with its metadata ({size} bytes) exceeds {MaxObjectSize} bytes.");
+
+        int minObjects = 4 * (BitOperations.Log2((uint)Math.Max(cpus, 1)) + 2); // 4 * (fls(nr_cpus) + 1)
+        int order = 0, num = 0;
+        for (; order <= PageSource.MaxOrder; order++)
+        {
+            int slab = PageSource.PageSize << order;
+            num = Math.Min(slab / size, MaxObjsPerSlab);
+            if (num == 0)
+                continue;
+            int leftOver = slab - num * size;
+            if ((leftOver * 8 <= slab && num >= minObjects) || order >= SlabMaxOrder || num == MaxObjsPerSlab)
+                break;
+        }
+        return new SlabLayout(objectSize, size, a, offset, 0, order, num);
+    }
+
+    private static int AlignUp(int value, int align) => (value + align - 1) & ~(align - 1);
+}

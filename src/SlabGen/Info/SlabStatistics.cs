@@ -1,0 +1,22 @@
+namespace SlabGen;
+
+/// <summary>
+/// A cache's counters, as SLAB's STATS keeps them. Every allocation counts once as a hit (served by a magazine or
+/// a per-CPU array) or a miss (the per-CPU array had to refill from the node: <c>cache_alloc_refill</c>); every
+/// free once as a hit or a miss (the per-CPU array had to flush: <c>cache_flusharray</c>).
+/// </summary>
+public readonly record struct SlabStatistics(
+    long AllocHit,
+    long AllocMiss,
+    long FreeHit,
+    long FreeMiss,
+    long Grown,
+    long Reaped,
+    long RemoteFrees)
+{
+    /// <summary>Allocations counted: <see cref="AllocHit"/> + <see cref="AllocMiss"/>.</summary>
+    public long Allocations => AllocHit + AllocMiss;
+
+    /// <summary>Frees counted: <see cref="FreeHit"/> + <see cref="FreeMiss"/>.</summary>
+    public long Frees => FreeHit + FreeMiss;
+}

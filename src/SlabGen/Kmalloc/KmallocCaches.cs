@@ -1,0 +1,92 @@
+using System;
+using SlabGen.Core;
+
+namespace SlabGen;
+
+/// <summary>
+/// The kmalloc size classes (<c>kmalloc_caches[]</c>, <c>kmalloc_info[]</c>): kmalloc-8 through kmalloc-8k, powers
+/// of two plus 96 and 192, made first at boot (<c>create_kmalloc_caches</c>).
+/// </summary>
+internal static class KmallocCaches
+{
+    /// <summary><c>KMALLOC_SHIFT_LOW</c>: the smallest class is 8 bytes.</summary>
+    public const int ShiftLow = 3;
+
+    /// <summary><c>KMALLOC_SHIFT_HIGH</c>: the largest class is 8 KiB (PAGE_SHIFT + 1).</summary>
+    public const int ShiftHigh = 13;
+
+    public const int MaxCacheSize = 1 << ShiftHigh;
+
+    /// <summary>By index as <c>kmalloc_index</c> numbers them: [1] = 96, [2] = 192, [3..13] = 8 .. 8k.</summary>
+    private static readonly SlabCache?[] s_caches = new SlabCache?[ShiftHigh + 1];
+
+    /// <summary>Index of the kmalloc cache for <paramref name="size"/> bytes (1..8k), <c>kmalloc_index</c>.</summary>
+    public static int Index(int size)
+    {
+        if (size <= 192)
+            return SizeIndex[(size - 1) / 8];
+        return 32 - System.Numerics.BitOperations.LeadingZeroCount((uint)(size - 1)); // fls(size - 1)
+    }
+
+    /// <summary><c>size_index[24]</c>: the class index for sizes up to 192, by <c>(size - 1) / 8</c>.</summary>
+    internal static ReadOnlySpan<byte> SizeIndex =>
+    [
+        3, 4, 5, 5, 6, 6, 6, 6,   // 8, 16, 24..32, 40..64
+        1, 1, 1, 1,               // 72..96
+        7, 7, 7, 7,               // 104..128
+        2, 2, 2, 2, 2, 2, 2, 2,   // 136..192
+    ];
+
+    /// <summary>Object size of class <paramref name="index"/>.</summary>
+    public static int SizeOfIndex(int index) => index switch
+    {
+        1 => 96,
+        2 => 192,
+        _ => 1 << index,
+    };
+
+    /// <summary>The name the kernel gives class <paramref name="index"/>: kmalloc-8 ... kmalloc-512, kmalloc-1k ... kmalloc-8k.</summary>
+    public static string NameOfIndex(int index)
+    {
+        int size = SizeOfIndex(index);
+        return size >= 1024 ? $"kmalloc-{size / 1024}k" : $"kmalloc-{size}";
+    }
+
+    /// <summary>The cache of class <paramref name="index"/>.</summary>
+    public static SlabCache Cache(int index)
+    {
+        CacheChain.EnsureUp();
+        return s_caches[index]!;
+    }
+
+    public static bool IsKmallocCache(SlabCache cache)
+    {
+        foreach (SlabCache? c in s_caches)
+            if (ReferenceEquals(c, cache))
+                return true;
+        return false;
+    }
+
+    /// <summary><c>create_kmalloc_caches</c>: every class in size order, the way <c>kmalloc_info[]</c> lists them for display. Caller holds the chain mutex.</summary>
+    public static void CreateAll()
+    {
+        for (int index = ShiftLow; index <= ShiftHigh; index++)
+        {
+            Create(index);
+            if (index == 6)
+                Create(1); // kmalloc-96 after kmalloc-64
+            if (index == 7)
+                Create(2); // kmalloc-192 after kmalloc-128
+        }
+    }
+
+    private static void Create(int index)
+    {
+        int size = SizeOfIndex(index);
+        s_caches[index] = SlabCache.CreateLocked(NameOfIndex(index), new SlabCacheOptions
+        {
+            Size = size,
+            Flags = SlabFlags.Panic,
+        });
+    }
+}

@@ -1,0 +1,211 @@
+using System;
+using System.Collections.Generic;
+using System.Runtime.InteropServices;
+using System.Threading;
+using SlabGen.Core;
+
+namespace SlabGen.PageAlloc;
+
+/// <summary>
+/// The page source: the buddy allocator's role (<c>alloc_pages</c>/<c>__free_pages</c>). It reserves one large
+/// range of address space up front and serves blocks of 2^order pages, aligned to their size, carved from 4 MiB
+/// arenas; each arena serves one client (a cache, or one order of large kmalloc blocks). Because the range is
+/// reserved once, "is this pointer ours?" is one range check plus one table read that never touches unmapped
+/// memory, and <c>ptr &amp; ~(blockBytes - 1)</c> then finds the slab (<c>virt_to_slab</c>).
+/// </summary>
+internal static unsafe class PageSource
+{
+    public const int PageShift = 12;
+    public const int PageSize = 1 << PageShift;
+    public const int ArenaShift = 22;
+    public const nuint ArenaSize = (nuint)1 << ArenaShift;
+    public const nuint ArenaMask = ArenaSize - 1;
+
+    /// <summary>The largest block is one arena: 4 MiB, the kernel's <c>KMALLOC_MAX_SIZE</c> on 4 KiB pages.</summary>
+    public const int MaxOrder = ArenaShift - PageShift;
+
+    /// <summary>Owner table value of an arena nobody holds.</summary>
+    public const int OwnerNone = 0;
+
+    /// <summary>Owner table value of an arena of large kmalloc blocks (<c>kmalloc_large</c>).</summary>
+    public const int OwnerLarge = -1;
+
+    /// <summary>First byte of the reserved range (arena aligned).</summary>
+    public static readonly byte* Base;
+
+    /// <summary>Bytes reserved; pointers outside [Base, Base + ReserveBytes) were never ours.</summary>
+    public static readonly nuint ReserveBytes;
+
+    /// <summary>Per arena: <see cref="OwnerNone"/>, <see cref="OwnerLarge"/>, or the owning cache's slot.</summary>
+    public static readonly int* Owner;
+
+    /// <summary>Per arena: its descriptor table, one <see cref="Slab"/> per block (the kernel's struct page array).</summary>
+    public static readonly Slab** Pages;
+
+    private static readonly int s_arenaCount;
+    private static readonly Arena?[] s_arenas;
+    private static readonly Lock s_lock = new();
+    private static readonly Stack<int> s_releasedArenas = new();
+    private static int s_nextUnopened;
+    private static long s_blockBytes;
+    private static long s_metadataBytes;
+
+    static PageSource()
+    {
+        // Reserve as much as the OS lets us, from 64 GiB down; nothing is backed until a block is touched.
+        nuint want = (nuint)64 << 30;
+        byte* raw = null;
+        while (want >= (nuint)256 << 20)
+        {
+            raw = VirtualMemory.Reserve(want + ArenaSize);
+            if (raw != null)
+                break;
+            want /= 2;
+        }
+        if (raw == null)
+            throw new OutOfMemoryException("SlabGen page source: could not reserve address space for slabs");
+
+        Base = (byte*)(((nuint)raw + ArenaMask) & ~ArenaMask);
+        ReserveBytes = want;
+        s_arenaCount = (int)(want >> ArenaShift);
+        Owner = (int*)NativeMemory.AllocZeroed((nuint)s_arenaCount, sizeof(int));
+        Pages = (Slab**)NativeMemory.AllocZeroed((nuint)s_arenaCount, (nuint)sizeof(Slab*));
+        s_arenas = new Arena?[s_arenaCount];
+    }
+
+    /// <summary>Bytes in blocks currently handed out to clients.</summary>
+    public static long BlockBytes => Volatile.Read(ref s_blockBytes);
+
+    /// <summary>Bytes of descriptor tables for open arenas.</summary>
+    public static long MetadataBytes => Volatile.Read(ref s_metadataBytes);
+
+    /// <summary>Index of the arena holding <paramref name="p"/>, or -1 when the pointer is outside the reserve.</summary>
+    public static int ArenaOf(void* p)
+    {
+        nuint off = (nuint)p - (nuint)Base;
+        return off < ReserveBytes ? (int)(off >> ArenaShift) : -1;
+    }
+
+    /// <summary>Descriptor of the block holding <paramref name="p"/>, for a pointer already known to be in an arena of order <paramref name="order"/> (<c>virt_to_slab</c>).</summary>
+    public static Slab* VirtToSlab(void* p, int order)
+    {
+        nuint off = (nuint)p - (nuint)Base;
+        return Pages[off >> ArenaShift] + ((off & ArenaMask) >> (PageShift + order));
+    }
+
+    /// <summary>Order of the blocks in arena <paramref name="arena"/> (which must be open).</summary>
+    public static int OrderOfArena(int arena) => s_arenas[arena]!.Order;
+
+    /// <summary>Takes one block of 2^<see cref="PageClient.Order"/> pages for <paramref name="client"/> (<c>alloc_pages</c>); null when the reserve is exhausted.</summary>
+    public static Slab* AllocBlock(PageClient client)
+    {
+        lock (s_lock)
+        {
+            Arena? arena = client.Available.Count > 0 ? client.Available[^1] : OpenArena(client);
+            if (arena == null)
+                return null;
+            int index = arena.FreeTop > 0 ? arena.FreeStack[--arena.FreeTop] : arena.Bump++;
+            arena.Used++;
+            if (arena.FreeTop == 0 && arena.Bump == arena.BlockCount)
+            {
+                client.Available.RemoveAt(client.Available.Count - 1);
+                arena.IsAvailable = false;
+            }
+            Slab* slab = Pages[arena.Index] + index;
+            *slab = default;
+            slab->Base = Base + ((nuint)arena.Index << ArenaShift) + ((nuint)index << (PageShift + client.Order));
+            s_blockBytes += (long)client.BlockBytes;
+            client.Blocks++;
+            return slab;
+        }
+    }
+
+    /// <summary>Gives a block back (<c>__free_pages</c>): its physical pages return to the OS at once, its address range to the arena, and an arena with no blocks left to the reserve.</summary>
+    public static void FreeBlock(PageClient client, Slab* slab)
+    {
+        byte* block = slab->Base;
+        VirtualMemory.Discard(block, client.BlockBytes);
+        lock (s_lock)
+        {
+            int arenaIndex = (int)(((nuint)block - (nuint)Base) >> ArenaShift);
+            Arena arena = s_arenas[arenaIndex]!;
+            int index = (int)(((nuint)block & ArenaMask) >> (PageShift + client.Order));
+            *slab = default;
+            arena.FreeStack[arena.FreeTop++] = index;
+            arena.Used--;
+            s_blockBytes -= (long)client.BlockBytes;
+            client.Blocks--;
+            if (arena.Used == 0)
+                ReleaseArena(client, arena);
+            else if (!arena.IsAvailable)
+            {
+                client.Available.Add(arena);
+                arena.IsAvailable = true;
+            }
+        }
+    }
+
+    private static Arena? OpenArena(PageClient client)
+    {
+        int index;
+        if (s_releasedArenas.Count > 0)
+            index = s_releasedArenas.Pop();
+        else if (s_nextUnopened < s_arenaCount)
+        {
+            index = s_nextUnopened;
+            if (!VirtualMemory.Commit(Base + ((nuint)index << ArenaShift), ArenaSize))
+                return null;
+            s_nextUnopened++;
+        }
+        else
+            return null;
+
+        int blocks = 1 << (MaxOrder - client.Order);
+        var arena = new Arena(index, client.Order, blocks);
+        nuint tableBytes = (nuint)blocks * (nuint)sizeof(Slab);
+        Pages[index] = (Slab*)NativeMemory.AllocZeroed(tableBytes);
+        s_metadataBytes += (long)tableBytes;
+        s_arenas[index] = arena;
+        Volatile.Write(ref Owner[index], client.OwnerId);
+        client.Available.Add(arena);
+        arena.IsAvailable = true;
+        return arena;
+    }
+
+    private static void ReleaseArena(PageClient client, Arena arena)
+    {
+        Volatile.Write(ref Owner[arena.Index], OwnerNone);
+        if (arena.IsAvailable)
+            client.Available.Remove(arena);
+        s_metadataBytes -= (long)arena.BlockCount * sizeof(Slab);
+        NativeMemory.Free(Pages[arena.Index]);
+        Pages[arena.Index] = null;
+        s_arenas[arena.Index] = null;
+        s_releasedArenas.Push(arena.Index);
+    }
+
+    /// <summary>One 4 MiB arena's bookkeeping: blocks never used yet (bump) and blocks given back (stack).</summary>
+    internal sealed class Arena(int index, int order, int blockCount)
+    {
+        public readonly int Index = index;
+        public readonly int Order = order;
+        public readonly int BlockCount = blockCount;
+        public readonly int[] FreeStack = new int[blockCount];
+        public int FreeTop;
+        public int Bump;
+        public int Used;
+        public bool IsAvailable;
+    }
+
+    /// <summary>One user of the page source: a cache, or one order of large kmalloc blocks.</summary>
+    internal sealed class PageClient(int ownerId, int order)
+    {
+        public readonly int OwnerId = ownerId;
+        public readonly int Order = order;
+        public nuint BlockBytes => (nuint)PageSize << Order;
+        internal readonly List<Arena> Available = new();
+
+        /// <summary>Blocks this client holds now.</summary>
+        public int Blocks;
+    }
+}
