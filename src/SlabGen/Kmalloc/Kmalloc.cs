@@ -1,16 +1,268 @@
 using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using SlabGen.Core;
+using SlabGen.PageAlloc;
 
 namespace SlabGen;
 
-/// <summary>kmalloc: allocation of any size, rounded into the kmalloc-8 ... kmalloc-8k caches.</summary>
-public static unsafe partial class Kmalloc
+/// <summary>
+/// kmalloc: memory of any size. Sizes up to 8 KiB are rounded into the kmalloc-8 ... kmalloc-8k caches
+/// (<c>kmalloc_slab</c>); larger ones, up to <see cref="MaxSize"/>, are whole blocks of 2^order pages from the page
+/// source (<c>kmalloc_large</c>). <see cref="Free"/> and <see cref="Ksize"/> tell the two apart by the arena a
+/// pointer lives in.
+/// </summary>
+public static unsafe class Kmalloc
 {
+    /// <summary><c>KMALLOC_MAX_SIZE</c>: the largest request, 4 MiB (one block of order 10).</summary>
+    public const int MaxSize = 1 << (PageSource.PageShift + PageSource.MaxOrder);
+
+    /// <summary><c>KMALLOC_MAX_CACHE_SIZE</c>: the largest request served from a kmalloc cache.</summary>
+    public const int MaxCacheSize = KmallocCaches.MaxCacheSize;
+
+    /// <summary><c>ZERO_SIZE_PTR</c>: what <c>Alloc(0)</c> returns. Not null, never a real object; <see cref="Free"/> accepts it.</summary>
+    public static readonly void* ZeroSizePtr = (void*)16;
+
+    /// <summary>Fast paths of the kmalloc caches, by <c>kmalloc_index</c>.</summary>
+    private static readonly FastPath[] s_fast;
+
+    /// <summary>Cache slot → kmalloc index (0 for caches that are not kmalloc caches).</summary>
+    private static readonly byte[] s_indexOfSlot;
+
+    /// <summary>One page-source client per order for <c>kmalloc_large</c>.</summary>
+    private static readonly PageSource.PageClient[] s_large;
+
+    static Kmalloc()
+    {
+        CacheChain.EnsureUp();
+        s_fast = new FastPath[KmallocCaches.ShiftHigh + 1];
+        s_indexOfSlot = new byte[CacheChain.MaxCaches];
+        for (int index = 1; index <= KmallocCaches.ShiftHigh; index++)
+        {
+            SlabCache cache = KmallocCaches.Cache(index);
+            s_fast[index] = cache.Fast;
+            s_indexOfSlot[cache.Slot] = (byte)index;
+        }
+        s_large = new PageSource.PageClient[PageSource.MaxOrder + 1];
+        for (int order = 0; order <= PageSource.MaxOrder; order++)
+            s_large[order] = new PageSource.PageClient(PageSource.OwnerLarge, order);
+    }
+
     /// <summary>The kmalloc cache that serves <paramref name="size"/> bytes (1 to 8192): kmalloc-8 ... kmalloc-8k.</summary>
     public static SlabCache CacheFor(int size)
     {
-        if (size < 1 || size > KmallocCaches.MaxCacheSize)
-            throw new ArgumentOutOfRangeException(nameof(size), size, $"kmalloc: {size} bytes is outside the kmalloc caches' 1..{KmallocCaches.MaxCacheSize}.");
+        if (size < 1 || size > MaxCacheSize)
+            throw new ArgumentOutOfRangeException(nameof(size), size, $"kmalloc: {size} bytes is outside the kmalloc caches' 1..{MaxCacheSize}.");
         return KmallocCaches.Cache(KmallocCaches.Index(size));
+    }
+
+    /// <summary>Allocates <paramref name="size"/> bytes (<c>kmalloc</c>); <c>Alloc(0)</c> returns <see cref="ZeroSizePtr"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="size"/> is above <see cref="MaxSize"/>.</exception>
+    /// <exception cref="OutOfMemoryException">The page source is exhausted.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void* Alloc(nuint size)
+    {
+        if (size - 1 < MaxCacheSize)
+        {
+            int index = KmallocCaches.Index((int)size);
+            void* obj = s_fast[index].TryAlloc();
+            return obj != null ? obj : KmallocCaches.Cache(index).AllocSlow();
+        }
+        return AllocSlow(size, throwOnFailure: true);
+    }
+
+    /// <summary>Like <see cref="Alloc"/>, but returns null instead of throwing when the request cannot be met.</summary>
+    public static void* TryAlloc(nuint size)
+    {
+        if (size - 1 < MaxCacheSize)
+        {
+            try
+            {
+                return Alloc(size);
+            }
+            catch (OutOfMemoryException)
+            {
+                return null;
+            }
+        }
+        return AllocSlow(size, throwOnFailure: false);
+    }
+
+    /// <summary>Allocates <paramref name="size"/> zeroed bytes (<c>kzalloc</c>): the whole object, even when it is reused.</summary>
+    public static void* Zalloc(nuint size) => Zero(Alloc(size));
+
+    /// <summary>Like <see cref="Zalloc"/>, but returns null instead of throwing.</summary>
+    public static void* TryZalloc(nuint size) => Zero(TryAlloc(size));
+
+    /// <summary>Allocates an array of <paramref name="count"/> elements of <paramref name="size"/> bytes (<c>kmalloc_array</c>); an overflowing product throws.</summary>
+    public static void* AllocArray(nuint count, nuint size) => Alloc(ArrayBytes(count, size, throwOnFailure: true));
+
+    /// <summary>Like <see cref="AllocArray"/>, but returns null on overflow or failure.</summary>
+    public static void* TryAllocArray(nuint count, nuint size)
+    {
+        nuint bytes = ArrayBytes(count, size, throwOnFailure: false);
+        return bytes == nuint.MaxValue ? null : TryAlloc(bytes);
+    }
+
+    /// <summary>A zeroed array (<c>kcalloc</c>); an overflowing product throws.</summary>
+    public static void* Calloc(nuint count, nuint size) => Zero(AllocArray(count, size));
+
+    /// <summary>
+    /// Resizes (<c>krealloc</c>): keeps <paramref name="p"/> when it already holds <paramref name="newSize"/> bytes,
+    /// else moves the contents to a new object and frees the old one. Null acts as <see cref="Alloc"/>; a new size of
+    /// 0 frees <paramref name="p"/> and returns <see cref="ZeroSizePtr"/>. On failure <paramref name="p"/> is untouched.
+    /// </summary>
+    public static void* Realloc(void* p, nuint newSize) => ReallocCore(p, newSize, throwOnFailure: true);
+
+    /// <summary>Like <see cref="Realloc"/>, but returns null (leaving <paramref name="p"/> valid) instead of throwing.</summary>
+    public static void* TryRealloc(void* p, nuint newSize) => ReallocCore(p, newSize, throwOnFailure: false);
+
+    /// <summary>Frees memory from this allocator (<c>kfree</c>). Null and <see cref="ZeroSizePtr"/> do nothing.</summary>
+    /// <exception cref="ArgumentException"><paramref name="p"/> did not come from <see cref="Kmalloc"/>, or was already freed (large blocks).</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Free(void* p)
+    {
+        nuint off = (nuint)p - (nuint)PageSource.Base;
+        if (off < PageSource.ReserveBytes)
+        {
+            int owner = PageSource.Owner[off >> PageSource.ArenaShift];
+            if ((uint)owner < CacheChain.MaxCaches)
+            {
+                int index = s_indexOfSlot[owner];
+                ref readonly FastPath fast = ref s_fast[index];
+                if (index != 0 && fast.IsObject(p))
+                {
+                    if (!fast.TryFree(p))
+                        KmallocCaches.Cache(index).FreeSlow(p);
+                    return;
+                }
+            }
+        }
+        FreeSlow(p);
+    }
+
+    /// <summary>The usable size of <paramref name="p"/> (<c>ksize</c>): its cache's object size, or the block size of a large allocation; 0 for null and <see cref="ZeroSizePtr"/>.</summary>
+    public static nuint Ksize(void* p)
+    {
+        if (p == null || p == ZeroSizePtr)
+            return 0;
+        int arena = PageSource.ArenaOf(p);
+        int owner = arena < 0 ? PageSource.OwnerNone : PageSource.Owner[arena];
+        if (owner == PageSource.OwnerLarge)
+            return (nuint)PageSource.PageSize << LargeBlock(p, arena)->Objects;
+        if (owner > 0 && s_indexOfSlot[owner] != 0 && s_fast[s_indexOfSlot[owner]].IsObject(p))
+            return (nuint)KmallocCaches.Cache(s_indexOfSlot[owner]).Size;
+        throw NotOurs(p, arena, owner);
+    }
+
+    private static void* AllocSlow(nuint size, bool throwOnFailure)
+    {
+        if (size == 0)
+            return ZeroSizePtr;
+        if (size > MaxSize)
+        {
+            if (!throwOnFailure)
+                return null;
+            throw new ArgumentOutOfRangeException(nameof(size), size,
+                $"kmalloc: cannot allocate {size} bytes: the largest request is {MaxSize} bytes (KMALLOC_MAX_SIZE).");
+        }
+        return KmallocLarge(size, throwOnFailure);
+    }
+
+    /// <summary>A whole block of 2^order pages for a request above 8 KiB (<c>kmalloc_large</c>). The descriptor records the order in <c>Objects</c>.</summary>
+    private static void* KmallocLarge(nuint size, bool throwOnFailure)
+    {
+        int order = GetOrder(size);
+        Slab* block = PageSource.AllocBlock(s_large[order]);
+        if (block == null)
+        {
+            if (!throwOnFailure)
+                return null;
+            throw new OutOfMemoryException($"kmalloc: cannot allocate {size} bytes: the page source has no room for a block of order {order}.");
+        }
+        block->InUse = 1;
+        block->Objects = (ushort)order;
+        return block->Base;
+    }
+
+    /// <summary>Pages needed for <paramref name="size"/> bytes, as a power-of-two order (<c>get_order</c>).</summary>
+    internal static int GetOrder(nuint size)
+    {
+        int order = 0;
+        while (((nuint)PageSource.PageSize << order) < size)
+            order++;
+        return order;
+    }
+
+    private static void FreeSlow(void* p)
+    {
+        if (p == null || p == ZeroSizePtr)
+            return;
+        int arena = PageSource.ArenaOf(p);
+        int owner = arena < 0 ? PageSource.OwnerNone : PageSource.Owner[arena];
+        if (owner != PageSource.OwnerLarge)
+            throw NotOurs(p, arena, owner);
+        Slab* block = LargeBlock(p, arena);
+        int order = block->Objects;
+        block->InUse = 0;
+        PageSource.FreeBlock(s_large[order], block);
+    }
+
+    /// <summary>The descriptor of the large block starting at <paramref name="p"/>, or an exception if it is not one that is allocated.</summary>
+    private static Slab* LargeBlock(void* p, int arena)
+    {
+        Slab* block = PageSource.VirtToSlab(p, PageSource.OrderOfArena(arena));
+        if (block->Base != p || block->InUse != 1)
+            throw new ArgumentException(block->Base == p
+                ? $"kmalloc: 0x{(nuint)p:x} is a large block that is not allocated (double free?)."
+                : $"kmalloc: 0x{(nuint)p:x} points inside a large block, not at its start.", nameof(p));
+        return block;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static Exception NotOurs(void* p, int arena, int owner)
+    {
+        string why = arena < 0 ? "it was never handed out by SlabGen"
+            : owner == PageSource.OwnerNone ? "it points into memory nobody holds (already freed?)"
+            : s_indexOfSlot[owner] == 0 ? $"it belongs to slab cache '{CacheChain.BySlot(owner)?.Name}'; free it with that cache"
+            : $"it is not the start of an object of '{CacheChain.BySlot(owner)?.Name}'";
+        return new ArgumentException($"kmalloc: 0x{(nuint)p:x} did not come from Kmalloc: {why}.", "p");
+    }
+
+    private static void* ReallocCore(void* p, nuint newSize, bool throwOnFailure)
+    {
+        if (p == null || p == ZeroSizePtr)
+            return throwOnFailure ? Alloc(newSize) : TryAlloc(newSize);
+        nuint ks = Ksize(p);
+        if (newSize == 0)
+        {
+            Free(p);
+            return ZeroSizePtr;
+        }
+        if (ks >= newSize)
+            return p;
+        void* moved = throwOnFailure ? Alloc(newSize) : TryAlloc(newSize);
+        if (moved == null)
+            return null;
+        Buffer.MemoryCopy(p, moved, newSize, ks);
+        Free(p);
+        return moved;
+    }
+
+    private static nuint ArrayBytes(nuint count, nuint size, bool throwOnFailure)
+    {
+        ulong high = Math.BigMul(count, size, out ulong low);
+        if (high == 0 && low <= nuint.MaxValue - 1)
+            return (nuint)low;
+        if (!throwOnFailure)
+            return nuint.MaxValue;
+        throw new OverflowException($"kmalloc_array: {count} elements of {size} bytes overflow the size type.");
+    }
+
+    private static void* Zero(void* p)
+    {
+        if (p != null && p != ZeroSizePtr)
+            NativeMemory.Clear(p, Ksize(p));
+        return p;
     }
 }
