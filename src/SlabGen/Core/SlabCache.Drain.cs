@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Threading;
 using SlabGen.Core;
+using SlabGen.PageAlloc;
 
 namespace SlabGen;
 
@@ -143,7 +144,8 @@ public sealed unsafe partial class SlabCache
     }
 
     /// <summary>
-    /// Drains every caching layer and gives every free slab back to the page source (<c>kmem_cache_shrink</c>).
+    /// Drains every caching layer and gives every free slab back to the page source (<c>kmem_cache_shrink</c>), and
+    /// the page source gives their memory back to the OS.
     /// </summary>
     /// <returns>Slabs returned to the page source.</returns>
     public int Shrink()
@@ -155,6 +157,7 @@ public sealed unsafe partial class SlabCache
             int freed = 0;
             foreach (KmemCacheNode n in _nodes)
                 freed += DrainFreelist(n, int.MaxValue);
+            PageSource.DrainPcp(_pages);
             return freed;
         }
     }

@@ -150,6 +150,7 @@ public sealed unsafe partial class SlabCache : IDisposable
         if (!cache.TryInstallArrays(initial))
         {
             cache.FreeArrays();
+            cache._pages.Close();
             NativeMemory.AlignedFree(cache._cpuSlots);
             cache._cpuSlots = null;
             GC.SuppressFinalize(cache);
@@ -249,6 +250,7 @@ public sealed unsafe partial class SlabCache : IDisposable
                 CpuSlot.Release(&_cpuSlots[cpu]);
             }
             FreeArrays();
+            _pages.Close();
             Debug.Assert(_pages.Blocks == 0);
             CacheChain.Remove(this);
         }

@@ -46,6 +46,7 @@ internal static unsafe class PageSource
     private static readonly Arena?[] s_arenas;
     private static readonly Lock s_lock = new();
     private static readonly Stack<int> s_releasedArenas = new();
+    private static readonly List<PageClient> s_clients = new();
     private static int s_nextUnopened;
     private static long s_blockBytes;
     private static long s_metadataBytes;
@@ -101,6 +102,16 @@ internal static unsafe class PageSource
     {
         lock (s_lock)
         {
+            if (client.PcpCount > 0)
+            {
+                // A block freed moments ago: still resident, so no page faults and no system call.
+                Slab* hot = client.Pcp[--client.PcpCount];
+                byte* hotBase = hot->Base;
+                *hot = default;
+                hot->Base = hotBase;
+                client.Blocks++;
+                return hot;
+            }
             Arena? arena = client.Available.Count > 0 ? client.Available[^1] : OpenArena(client);
             if (arena == null)
                 return null;
@@ -120,8 +131,57 @@ internal static unsafe class PageSource
         }
     }
 
-    /// <summary>Gives a block back (<c>__free_pages</c>): its physical pages return to the OS at once, its address range to the arena, and an arena with no blocks left to the reserve.</summary>
+    /// <summary>
+    /// Gives a block back (<c>free_unref_page</c>): onto the client's short list of hot blocks when it has room, the
+    /// way the buddy allocator parks freed pages on per-CPU page lists; else straight back (<see cref="ReleaseBlock"/>).
+    /// </summary>
     public static void FreeBlock(PageClient client, Slab* slab)
+    {
+        lock (s_lock)
+        {
+            if (client.PcpCount < client.PcpHigh)
+            {
+                client.Pcp[client.PcpCount++] = slab;
+                client.Blocks--;
+                return;
+            }
+        }
+        ReleaseBlock(client, slab);
+    }
+
+    /// <summary>Releases the hot blocks of every client (the periodic <c>drain_all_pages</c>); returns how many.</summary>
+    public static int DrainAllPcp()
+    {
+        PageClient[] clients;
+        lock (s_lock)
+            clients = s_clients.ToArray();
+        int drained = 0;
+        foreach (PageClient client in clients)
+            drained += DrainPcp(client);
+        return drained;
+    }
+
+    /// <summary>Releases every hot block of <paramref name="client"/> to the OS (<c>drain_pages</c>); returns how many.</summary>
+    public static int DrainPcp(PageClient client)
+    {
+        int drained = 0;
+        while (true)
+        {
+            Slab* slab;
+            lock (s_lock)
+            {
+                if (client.PcpCount == 0)
+                    return drained;
+                slab = client.Pcp[--client.PcpCount];
+                client.Blocks++;
+            }
+            ReleaseBlock(client, slab);
+            drained++;
+        }
+    }
+
+    /// <summary>Gives a block back for good (<c>__free_pages</c>): its physical pages return to the OS at once, its address range to the arena, and an arena with no blocks left to the reserve.</summary>
+    private static void ReleaseBlock(PageClient client, Slab* slab)
     {
         byte* block = slab->Base;
         VirtualMemory.Discard(block, client.BlockBytes);
@@ -198,14 +258,39 @@ internal static unsafe class PageSource
     }
 
     /// <summary>One user of the page source: a cache, or one order of large kmalloc blocks.</summary>
-    internal sealed class PageClient(int ownerId, int order)
+    internal sealed class PageClient
     {
-        public readonly int OwnerId = ownerId;
-        public readonly int Order = order;
+        public PageClient(int ownerId, int order)
+        {
+            OwnerId = ownerId;
+            Order = order;
+            lock (s_lock)
+                s_clients.Add(this);
+        }
+
+        /// <summary>Drains the hot blocks and forgets the client (its owner is gone).</summary>
+        public void Close()
+        {
+            DrainPcp(this);
+            lock (s_lock)
+                s_clients.Remove(this);
+        }
+
+        public readonly int OwnerId;
+        public readonly int Order;
         public nuint BlockBytes => (nuint)PageSize << Order;
         internal readonly List<Arena> Available = new();
 
-        /// <summary>Blocks this client holds now.</summary>
+        /// <summary>Blocks this client holds now (not counting hot blocks parked on <see cref="Pcp"/>).</summary>
         public int Blocks;
+
+        /// <summary>Hot blocks: freed by the client but kept resident for its next allocation (<c>per_cpu_pages</c>).</summary>
+        internal readonly Slab*[] Pcp = new Slab*[MaxPcpHigh];
+        public int PcpCount;
+
+        /// <summary>How many hot blocks to keep (<c>pcp->high</c>): up to 8, and at most 256 KiB of them.</summary>
+        public int PcpHigh => Math.Clamp((256 << 10) >> (PageShift + Order), 0, MaxPcpHigh);
+
+        private const int MaxPcpHigh = 8;
     }
 }
