@@ -1,0 +1,105 @@
+using System.Collections.Generic;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using Xunit;
+
+namespace SlabGen.Generator.Tests;
+
+/// <summary>The generated source for representative structs compiles, with no diagnostic of any kind.</summary>
+public class GeneratedSourceTests
+{
+    public static IEnumerable<object[]> Shapes() => new[]
+    {
+        new object[] { "global namespace", """
+            using SlabGen;
+            [SlabCache]
+            public partial struct Point { public int X, Y; }
+            """ },
+        new object[] { "file-scoped namespace", """
+            using SlabGen;
+            namespace Demo.Net;
+            [SlabCache(Name = "packet_cache", Ctor = nameof(Init), Flags = SlabFlags.HwCacheAlign)]
+            public unsafe partial struct Packet
+            {
+                public int Length;
+                public fixed byte Data[1500];
+                static void Init(ref Packet p) => p.Length = -1;
+            }
+            """ },
+        new object[] { "block and nested namespaces", """
+            using SlabGen;
+            #pragma warning disable CS0649 // the test's fields are never assigned
+            namespace Outer
+            {
+                namespace Inner
+                {
+                    [SlabCache(Limit = 32, BatchCount = 8, SharedFactor = 2)]
+                    internal partial struct Message { public long Id; public int Kind; }
+                }
+            }
+            """ },
+        new object[] { "nested in partial class, struct and record", """
+            using SlabGen;
+            #pragma warning disable CS0649 // the test's fields are never assigned
+            namespace Demo;
+            public static partial class Outer
+            {
+                internal partial struct Middle
+                {
+                    public partial record Holder
+                    {
+                        [SlabCache(Align = 32)]
+                        private unsafe partial struct Node { public Node* Next; public double Value; }
+                    }
+                }
+            }
+            """ },
+        new object[] { "record struct", """
+            using SlabGen;
+            namespace Demo;
+            [SlabCache]
+            public partial record struct Vec3(float X, float Y, float Z);
+            """ },
+        new object[] { "readonly struct", """
+            using SlabGen;
+            namespace Demo;
+            [SlabCache(Flags = SlabFlags.NoMerge)]
+            public readonly partial struct Money { public readonly long Cents; public readonly short Currency; }
+            """ },
+        new object[] { "readonly record struct in an interface", """
+            using SlabGen;
+            namespace Demo;
+            public partial interface IHolder
+            {
+                [SlabCache]
+                public readonly partial record struct Entry(int Key, long Value);
+            }
+            """ },
+        new object[] { "merged into its size class", """
+            using SlabGen;
+            #pragma warning disable CS0649 // the test's fields are never assigned
+            namespace Demo;
+            [SlabCache(Flags = SlabFlags.Merge)]
+            internal partial struct Small { public int A; public byte B; }
+            """ },
+        new object[] { "keyword-named type", """
+            using SlabGen;
+            #pragma warning disable CS0649 // the test's fields are never assigned
+            namespace Demo;
+            [SlabCache(Name = "event")]
+            internal partial struct @event { public int Id; }
+            """ },
+    };
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void GeneratedSourceCompilesWithoutDiagnostics(string shape, string source)
+    {
+        GeneratorRun run = TestCompilation.Run(source);
+
+        Assert.True(run.Diagnostics.IsEmpty, shape + ": " + string.Join("\n", run.Diagnostics));
+        Assert.Single(run.Sources);
+        Assert.True(run.CompilationDiagnostics.Count == 0,
+            shape + ":\n" + string.Join("\n", run.CompilationDiagnostics) + "\n" + run.Sources.Values.Single());
+    }
+}
