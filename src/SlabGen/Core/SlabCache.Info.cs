@@ -84,6 +84,16 @@ public sealed unsafe partial class SlabCache
     /// <summary>The node whose lists own <paramref name="obj"/>'s slab.</summary>
     internal int NodeOfObject(void* obj) => SlabOf(obj)->Node;
 
+    /// <summary>Live thread magazines of this cache.</summary>
+    internal int MagazineCount
+    {
+        get
+        {
+            lock (_magazineLock)
+                return _magazines.Count;
+        }
+    }
+
     /// <summary>Blocks this cache holds in the page source.</summary>
     internal int PageBlocks => _pages.Blocks;
 }

@@ -250,6 +250,8 @@ public sealed unsafe partial class SlabCache : IDisposable
                 CpuSlot.Release(&_cpuSlots[cpu]);
             }
             FreeArrays();
+            foreach (KmemCacheNode n in _nodes)
+                DrainFreelist(n, int.MaxValue);
             _pages.Close();
             Debug.Assert(_pages.Blocks == 0);
             CacheChain.Remove(this);

@@ -1,0 +1,133 @@
+using System;
+using System.Linq;
+using System.Runtime.InteropServices;
+using SlabGen.Core;
+using Xunit;
+
+namespace SlabGen.Tests;
+
+public unsafe class LayerTests
+{
+    [Theory]
+    [InlineData(8, 120, 60)]
+    [InlineData(256, 120, 60)]
+    [InlineData(257, 54, 27)]
+    [InlineData(1024, 54, 27)]
+    [InlineData(1025, 24, 12)]
+    [InlineData(4096, 24, 12)]
+    [InlineData(4097, 8, 4)]
+    [InlineData(131072, 8, 4)]
+    [InlineData(131073, 1, 1)]
+    public void Enable_cpucache_table(int size, int limit, int batch)
+    {
+        Tunables t = Tunables.ForSize(size, cpus: 2);
+        Assert.Equal(limit, t.Limit);
+        Assert.Equal(batch, t.BatchCount);
+        Assert.Equal(size <= 4096 ? 8 : 0, t.SharedFactor);
+        Assert.Equal(0, Tunables.ForSize(size, cpus: 1).SharedFactor);
+    }
+
+    [Theory]
+    [InlineData(0, 1, 0)]
+    [InlineData(4097, 1, 0)]
+    [InlineData(10, 0, 0)]
+    [InlineData(10, 11, 0)]
+    [InlineData(10, 5, -1)]
+    [InlineData(10, 5, 65)]
+    public void Bad_tunables_are_named(int limit, int batch, int shared)
+    {
+        var e = Assert.Throws<ArgumentException>(() => new Tunables(limit, batch, shared).Validate("some_cache"));
+        Assert.Contains("some_cache", e.Message);
+    }
+
+    [Theory]
+    [InlineData(1, 8, 0, 512)]
+    [InlineData(64, 64, 0, 64)]
+    [InlineData(96, 96, 0, 42)]
+    [InlineData(192, 192, 0, 21)]
+    [InlineData(1500, 1504, 3, 21)]
+    [InlineData(8192, 8192, 3, 4)]
+    [InlineData(100000, 100000, 5, 1)]
+    public void Layout_picks_the_smallest_order_with_little_waste(int objectSize, int size, int order, int num)
+    {
+        var l = SlabLayout.Calculate("t", objectSize, 0, SlabFlags.None, hasCtor: false, cpus: 2);
+        Assert.Equal(size, l.Size);
+        Assert.Equal(order, l.Order);
+        Assert.Equal(num, l.ObjectsPerSlab);
+        Assert.True(l.Offset + 8 <= l.Size);
+        Assert.True((l.SlabBytes - num * size) * 8 <= l.SlabBytes || order >= SlabLayout.SlabMaxOrder);
+    }
+
+    [Fact]
+    public void Ctor_moves_the_free_pointer_after_the_object_and_hwcache_aligns_to_a_line()
+    {
+        var withCtor = SlabLayout.Calculate("t", 64, 0, SlabFlags.None, hasCtor: true, cpus: 2);
+        Assert.Equal(64, withCtor.Offset);
+        Assert.Equal(72, withCtor.Size);
+        var aligned = SlabLayout.Calculate("t", 20, 0, SlabFlags.HwCacheAlign, hasCtor: false, cpus: 2);
+        Assert.Equal(64, aligned.Align);
+        Assert.Equal(64, aligned.Size);
+        var explicitAlign = SlabLayout.Calculate("t", 20, 32, SlabFlags.None, hasCtor: false, cpus: 2);
+        Assert.Equal(32, explicitAlign.Size);
+    }
+
+    [Theory]
+    [InlineData(0, 0)]
+    [InlineData(-1, 0)]
+    [InlineData(4 * 1024 * 1024 + 1, 0)]
+    [InlineData(64, 3)]
+    [InlineData(64, 8192)]
+    [InlineData(64, -8)]
+    public void Bad_layouts_name_the_cache(int size, int align)
+    {
+        var e = Assert.ThrowsAny<ArgumentException>(() => SlabLayout.Calculate("layout_cache", size, align, SlabFlags.None, false, 2));
+        Assert.Contains("layout_cache", e.Message);
+    }
+
+    [Fact]
+    public void Array_cache_transfers_from_the_top_and_drops_the_oldest()
+    {
+        ArrayCache* a = ArrayCache.Create(8, 4), b = ArrayCache.Create(4, 2);
+        for (int i = 1; i <= 6; i++)
+            ArrayCache.Entry(a)[a->Avail++] = (void*)i;
+        Assert.Equal(4, ArrayCache.Transfer(b, a, 10)); // limited by b's room
+        Assert.Equal(2, a->Avail);
+        Assert.Equal(new nint[] { 3, 4, 5, 6 }, Enumerable.Range(0, 4).Select(i => (nint)ArrayCache.Entry(b)[i]));
+        ArrayCache.RemoveOldest(ArrayCache.Entry(b), ref b->Avail, 3);
+        Assert.Equal(1, b->Avail);
+        Assert.Equal(6, (nint)ArrayCache.Entry(b)[0]);
+        ArrayCache.Destroy(a);
+        ArrayCache.Destroy(b);
+    }
+
+    [Fact]
+    public void Node_lists_link_and_unlink()
+    {
+        var n = new KmemCacheNode(0, 1);
+        var slabs = (Slab*)NativeMemory.AllocZeroed(3, (nuint)sizeof(Slab));
+        n.ListAdd(&slabs[0], SlabList.Partial);
+        n.ListAdd(&slabs[1], SlabList.Partial);
+        n.ListAdd(&slabs[2], SlabList.Free);
+        Assert.Equal((2, 0, 1), (n.NrPartial, n.NrFull, n.NrFree));
+        n.ListDel(&slabs[1]);
+        n.ListAdd(&slabs[1], SlabList.Full);
+        Assert.True(n.SlabsPartial == &slabs[0] && slabs[0].Next == null && slabs[0].Prev == null);
+        Assert.True(n.SlabsFull == &slabs[1]);
+        n.ListDel(&slabs[0]);
+        n.ListDel(&slabs[2]);
+        Assert.Equal(1, n.TotalSlabs);
+        NativeMemory.Free(slabs);
+    }
+
+    [Fact]
+    public void Cpulists_parse_like_the_kernel_prints_them()
+    {
+        Assert.Equal(new[] { 0, 1, 2, 3, 8, 10, 11 }, NodeTopology.ParseCpuList("0-3,8,10-11").ToArray());
+        var t = NodeTopology.Simulated(2, 4);
+        Assert.Equal((2, 4), (t.NodeCount, t.CpuCount));
+        Assert.Equal(new[] { 0, 1, 0, 1 }, Enumerable.Range(0, 4).Select(t.NodeOf));
+        Assert.Equal(2, t.CpusOnNode(1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => NodeTopology.Simulated(5, 4));
+        Assert.True(NodeTopology.Machine.NodeCount >= 1);
+    }
+}

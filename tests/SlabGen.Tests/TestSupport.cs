@@ -1,0 +1,46 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Threading;
+using SlabGen.Core;
+using Xunit;
+
+[assembly: CollectionBehavior(MaxParallelThreads = 4)]
+
+namespace SlabGen.Tests;
+
+/// <summary>Tests that change process-wide settings (the reaper timer) run alone, after the parallel ones.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class SerialCollection
+{
+    public const string Name = "Serial";
+}
+
+internal static class TestSupport
+{
+    private static int s_counter;
+
+    /// <summary>The reaper timer would make cached-object counts move under the tests' feet: it is off unless a test turns it on.</summary>
+    [ModuleInitializer]
+    internal static void DisableBackgroundReaping() => Environment.SetEnvironmentVariable("SLABGEN_NO_REAP", "1");
+
+    /// <summary>A cache name unique in this process.</summary>
+    public static string Name(string prefix) => $"{prefix}_{Interlocked.Increment(ref s_counter)}";
+
+    /// <summary>Runs <paramref name="body"/> on a thread that reports CPU <paramref name="cpu"/>.</summary>
+    public static void OnCpu(int cpu, Action body)
+    {
+        using (NodeTopology.PinCurrentThread(cpu))
+            body();
+    }
+
+    /// <summary>Everything the caching layers hold, plus the slab state, must add up to the live objects.</summary>
+    public static void AssertBalanced(SlabCache cache, long live)
+    {
+        SlabInfoRow row = cache.GetSlabInfo();
+        long cached = cache.CachedObjects();
+        Assert.Equal(row.NumSlabs * row.ObjPerSlab, row.NumObjs);
+        Assert.Equal(live + cached, row.ActiveObjs);
+        Assert.True(row.ActiveSlabs <= row.NumSlabs);
+        Assert.Equal(row.NumSlabs, cache.PageBlocks);
+    }
+}
