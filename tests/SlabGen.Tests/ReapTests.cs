@@ -1,0 +1,98 @@
+using System;
+using System.Collections.Generic;
+using System.Threading;
+using Xunit;
+
+namespace SlabGen.Tests;
+
+public unsafe class ReapTests
+{
+    private static void Churn(SlabCache cache, int count)
+    {
+        var objs = new nint[count];
+        for (int i = 0; i < count; i++)
+            objs[i] = (nint)cache.Alloc();
+        foreach (nint p in objs)
+            cache.Free((void*)p);
+    }
+
+    [Fact]
+    public void Untouched_arrays_drain_a_fifth_per_pass_and_idle_free_slabs_go_back()
+    {
+        using var cache = SlabCache.Create(TestSupport.Name("reap"), 64)!;
+        Churn(cache, 2000);
+        long cachedFull = cache.CachedObjects();
+        Assert.True(cachedFull > 0);
+        cache.Reap(); // first pass: arrays were touched since creation, so only the touched flags clear
+        long afterFirst = cache.CachedObjects();
+        Assert.True(afterFirst <= cachedFull);
+        long previous = afterFirst;
+        for (int pass = 0; pass < 60 && previous > 0; pass++)
+        {
+            cache.Reap();
+            long now = cache.CachedObjects();
+            Assert.True(now < previous, $"pass {pass}: {now} cached, {previous} before");
+            previous = now;
+            TestSupport.AssertBalanced(cache, 0);
+        }
+        Assert.Equal(0, previous);
+        for (int pass = 0; pass < 30 && cache.GetSlabInfo().NumSlabs > 0; pass++)
+            cache.Reap();
+        Assert.Equal(0, cache.GetSlabInfo().NumSlabs);
+        Assert.True(cache.GetStatistics().Reaped > 0);
+    }
+
+    [Fact]
+    public void A_busy_cache_keeps_its_objects_through_a_reap()
+    {
+        using var cache = SlabCache.Create(TestSupport.Name("busy"), 64)!;
+        Churn(cache, 300);
+        cache.Reap();
+        long cached = cache.CachedObjects();
+        Churn(cache, 10); // touches the magazine and the arrays again
+        cache.Reap();
+        Assert.True(cache.CachedObjects() >= cached - 60, "a touched cache lost more than one batch");
+    }
+}
+
+[Collection(SerialCollection.Name)]
+public unsafe class ReapTimerTests
+{
+    [Fact]
+    public void The_background_reaper_runs_passes_and_can_be_turned_off()
+    {
+        using var cache = SlabCache.Create(TestSupport.Name("timer"), 64)!;
+        Churn(cache);
+        TimeSpan interval = SlabAllocator.ReapInterval;
+        try
+        {
+            SlabAllocator.ReapInterval = TimeSpan.FromMilliseconds(20);
+            long start = SlabAllocator.ReapPasses;
+            SlabAllocator.PeriodicReap = true;
+            var deadline = DateTime.UtcNow.AddSeconds(20);
+            while (cache.CachedObjects() > 0 && DateTime.UtcNow < deadline)
+                Thread.Sleep(20);
+            Assert.True(SlabAllocator.ReapPasses > start);
+            Assert.Equal(0, cache.CachedObjects());
+        }
+        finally
+        {
+            SlabAllocator.PeriodicReap = false;
+            SlabAllocator.ReapInterval = interval;
+        }
+        Thread.Sleep(100); // a pass that had started may finish
+        long stopped = SlabAllocator.ReapPasses;
+        Thread.Sleep(200);
+        Assert.Equal(stopped, SlabAllocator.ReapPasses);
+        Assert.Throws<ArgumentOutOfRangeException>(() => SlabAllocator.ReapInterval = TimeSpan.Zero);
+    }
+
+    private static void Churn(SlabCache cache)
+    {
+        var objs = new List<nint>();
+        for (int i = 0; i < 500; i++)
+            objs.Add((nint)cache.Alloc());
+        foreach (nint p in objs)
+            cache.Free((void*)p);
+    }
+}
