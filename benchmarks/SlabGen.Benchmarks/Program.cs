@@ -1,0 +1,106 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Runtime.InteropServices;
+using BenchmarkDotNet.Reports;
+using BenchmarkDotNet.Running;
+using SlabGen.Benchmarks;
+using SlabGen.Benchmarks.Infrastructure;
+using SlabGen.Benchmarks.Reporting;
+
+// SlabGen benchmark suite (issue 5). Our options are taken out; everything else goes to BenchmarkSwitcher:
+//   --quick           the quick job (under 3 minutes on a 2-core machine); default: the full job
+//   --inprocess       run benchmarks inside this process (InProcessEmitToolchain) instead of one process each
+//   --no-memory       skip the memory measurement;  --memory-only: only the memory measurement
+//   --results DIR     where summary.md and chart.svg go (default: benchmarks/results of the repository)
+// With no --filter (or --list, --help, ...), every benchmark runs.
+
+var started = DateTime.UtcNow;
+var wall = Stopwatch.StartNew();
+bool quick = false, inProcess = false, memory = true, memoryOnly = false;
+string? resultsDir = null;
+var bdnArgs = new List<string>();
+for (int i = 0; i < args.Length; i++)
+{
+    switch (args[i])
+    {
+        case "--quick": quick = true; break;
+        case "--inprocess": inProcess = true; break;
+        case "--no-memory": memory = false; break;
+        case "--memory-only": memoryOnly = true; break;
+        case "--results" when i + 1 < args.Length: resultsDir = args[++i]; break;
+        default: bdnArgs.Add(args[i]); break;
+    }
+}
+string[] selecting = ["--filter", "-f", "--list", "--allCategories", "--anyCategories", "-h", "--help", "--version", "--info", "--disasmFilter"];
+bool listOnly = bdnArgs.Any(a => a is "--list" or "-h" or "--help" or "--version" or "--info");
+if (!bdnArgs.Any(a => selecting.Contains(a)))
+    bdnArgs.InsertRange(0, ["--filter", "*"]);
+
+List<MemoryResult>? footprint = null;
+if ((memory || memoryOnly) && !listOnly)
+{
+    footprint = MemoryFootprint.Measure();
+    Console.WriteLine($"// Memory for {MemoryFootprint.Objects:N0} live {MemoryFootprint.ObjectSize}-byte objects:");
+    foreach (MemoryResult m in footprint)
+        Console.WriteLine($"//   {m.Allocator,-36} {m.Source,-34} {m.BytesPerObject,7:F1} B/object  {m.OfPayload:F3}x payload");
+}
+
+Summary[] summaries = memoryOnly
+    ? []
+    : BenchmarkSwitcher.FromAssembly(typeof(BenchConfig).Assembly).Run(bdnArgs.ToArray(), BenchConfig.Create(quick, inProcess)).ToArray();
+if (listOnly)
+    return 0;
+
+List<ScenarioResult> scenarios = Results.From(summaries);
+List<TargetCheck> targets = Targets.Check(scenarios, footprint);
+var run = new RunInfo(Machine(), $"{RuntimeInformation.FrameworkDescription}, {RuntimeInformation.OSDescription}",
+    "dotnet run -c Release --project benchmarks/SlabGen.Benchmarks --" + (args.Length > 0 ? " " + string.Join(' ', args) : ""),
+    BenchConfig.Describe(quick, inProcess), started, wall.Elapsed);
+string markdown = MarkdownSummary.Build(run, scenarios, footprint, targets);
+Console.WriteLine();
+Console.WriteLine(markdown);
+
+if (scenarios.Count > 0 || footprint != null)
+{
+    string dir = resultsDir ?? Path.Combine(RepositoryRoot(), "benchmarks", "results");
+    Directory.CreateDirectory(dir);
+    File.WriteAllText(Path.Combine(dir, "summary.md"), markdown);
+    File.WriteAllText(Path.Combine(dir, "chart.svg"), SvgChart.Build(run, scenarios, footprint));
+    Console.WriteLine($"// Wrote {Path.Combine(dir, "summary.md")} and chart.svg ({wall.Elapsed.TotalSeconds:F0} s since start).");
+}
+
+bool failed = summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success));
+return failed ? 1 : 0;
+
+// The directory holding SlabGen.sln, from the working directory or the program's own location.
+static string RepositoryRoot()
+{
+    foreach (string start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+        for (DirectoryInfo? d = new(start); d != null; d = d.Parent)
+            if (File.Exists(Path.Combine(d.FullName, "SlabGen.sln")))
+                return d.FullName;
+    return Directory.GetCurrentDirectory();
+}
+
+// "CPU model, N logical cores, M GiB" from /proc (Linux), or what .NET knows elsewhere.
+static string Machine()
+{
+    string cpu = "unknown CPU";
+    try
+    {
+        string? line = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal));
+        if (line != null)
+            cpu = line[(line.IndexOf(':') + 1)..].Trim();
+    }
+    catch (IOException)
+    {
+    }
+    catch (UnauthorizedAccessException)
+    {
+    }
+    double gib = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1024.0 * 1024 * 1024);
+    return $"{cpu}, {Environment.ProcessorCount} logical cores, {gib:F0} GiB";
+}

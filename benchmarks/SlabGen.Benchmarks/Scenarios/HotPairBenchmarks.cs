@@ -1,0 +1,151 @@
+using System;
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using BenchmarkDotNet.Attributes;
+using Microsoft.Extensions.ObjectPool;
+using SlabGen.Benchmarks.Infrastructure;
+
+namespace SlabGen.Benchmarks.Scenarios;
+
+/// <summary>
+/// One alloc+free pair, freed at once, on a hot cache: the allocator's fast path and nothing else. Each object is
+/// written (a stamp) so that no peer gets away with handing out memory nobody touches.
+/// </summary>
+[BenchmarkCategory("hot")]
+public unsafe class HotPairBenchmarks
+{
+    public const int Ops = 4096;
+
+    private SlabCache _cache = null!;
+    private SlabCache<Blob64> _typed64 = null!;
+    private SlabCache<Blob256> _typed256 = null!;
+    private ObjectPool<Obj64> _pool64 = null!;
+    private ObjectPool<Obj256> _pool256 = null!;
+    private object? _sink;
+
+    [Params(64, 256)]
+    public int Size { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _cache = SlabCache.Create($"bench_hot_{Size}", Size, flags: SlabFlags.Panic)!;
+        _typed64 = SlabCache<Blob64>.Create("bench_hot_t64", flags: SlabFlags.Panic)!;
+        _typed256 = SlabCache<Blob256>.Create("bench_hot_t256", flags: SlabFlags.Panic)!;
+        _pool64 = new DefaultObjectPoolProvider().Create<Obj64>();
+        _pool256 = new DefaultObjectPoolProvider().Create<Obj256>();
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _cache.Dispose();
+        _typed64.Dispose();
+        _typed256.Dispose();
+    }
+
+    [Benchmark(Baseline = true, OperationsPerInvoke = Ops)]
+    public void NativeMemoryAllocFree()
+    {
+        nuint size = (nuint)Size;
+        for (int i = 0; i < Ops; i++)
+        {
+            long* p = (long*)NativeMemory.Alloc(size);
+            *p = i;
+            NativeMemory.Free(p);
+        }
+    }
+
+    [Benchmark(OperationsPerInvoke = Ops)]
+    public void SlabGenCache()
+    {
+        SlabCache cache = _cache;
+        for (int i = 0; i < Ops; i++)
+        {
+            long* p = (long*)cache.Alloc();
+            *p = i;
+            cache.Free(p);
+        }
+    }
+
+    [Benchmark(OperationsPerInvoke = Ops)]
+    public void SlabGenTyped()
+    {
+        if (Size == 64)
+            Typed(_typed64);
+        else
+            Typed(_typed256);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Typed<T>(SlabCache<T> cache) where T : unmanaged
+    {
+        for (int i = 0; i < Ops; i++)
+        {
+            T* p = cache.Alloc();
+            *(long*)p = i;
+            cache.Free(p);
+        }
+    }
+
+    [Benchmark(OperationsPerInvoke = Ops)]
+    public void ArrayPoolShared()
+    {
+        ArrayPool<byte> pool = ArrayPool<byte>.Shared;
+        int size = Size;
+        for (int i = 0; i < Ops; i++)
+        {
+            byte[] a = pool.Rent(size);
+            a[0] = (byte)i;
+            pool.Return(a);
+        }
+    }
+
+    [Benchmark(OperationsPerInvoke = Ops)]
+    public void ObjectPoolDefault()
+    {
+        if (Size == 64)
+        {
+            ObjectPool<Obj64> pool = _pool64;
+            for (int i = 0; i < Ops; i++)
+            {
+                Obj64 o = pool.Get();
+                o.Stamp = i;
+                pool.Return(o);
+            }
+        }
+        else
+        {
+            ObjectPool<Obj256> pool = _pool256;
+            for (int i = 0; i < Ops; i++)
+            {
+                Obj256 o = pool.Get();
+                o.Stamp = i;
+                pool.Return(o);
+            }
+        }
+    }
+
+    /// <summary>Plain <c>new</c>; the object escapes to a field (so it is not stack-allocated) and the GC reclaims it.</summary>
+    [Benchmark(OperationsPerInvoke = Ops)]
+    public void GcNew()
+    {
+        if (Size == 64)
+        {
+            for (int i = 0; i < Ops; i++)
+            {
+                var o = new Obj64 { Stamp = i };
+                _sink = o;
+            }
+        }
+        else
+        {
+            for (int i = 0; i < Ops; i++)
+            {
+                var o = new Obj256 { Stamp = i };
+                _sink = o;
+            }
+        }
+    }
+}
