@@ -78,7 +78,6 @@ internal readonly unsafe struct FastPath
                     {
                         Magazine.Entry(m)[n] = obj;
                         m->Avail = n + 1;
-                        m->FreeHit++;
                         Volatile.Write(ref m->InUse, 0);
                         return true;
                     }

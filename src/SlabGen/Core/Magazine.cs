@@ -22,11 +22,23 @@ internal unsafe struct Magazine
 
     public int Avail;
     public int Limit;
+    /// <summary>Allocations served by this magazine; the only counter the fast path keeps.</summary>
     public long AllocHit;
-    public long FreeHit;
+
+    /// <summary>Objects the slow paths moved in (refills, and the object of a free that flushed).</summary>
+    public long In;
+
+    /// <summary>Objects moved out by flushes and stealers.</summary>
+    public long Out;
 
     /// <summary><see cref="AllocHit"/> + <see cref="FreeHit"/> at the last reap pass: unchanged means untouched.</summary>
     public long SeenOps;
+
+    /// <summary>
+    /// Frees served by this magazine, derived rather than counted so the free fast path stores nothing extra:
+    /// every fast free adds one to <see cref="Avail"/>, and every other change of it is counted.
+    /// </summary>
+    public static long FreeHit(Magazine* m) => m->AllocHit + m->Avail - m->In + m->Out;
 
     /// <summary>The entries (<see cref="Limit"/> of them) follow the 64-byte header.</summary>
     public static void** Entry(Magazine* m) => (void**)(m + 1);

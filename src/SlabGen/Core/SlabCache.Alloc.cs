@@ -76,6 +76,7 @@ public sealed unsafe partial class SlabCache
                     to[i] = from[i];
                 ac->Avail -= n;
                 m->Avail += n;
+                m->In += n;
             }
             return obj;
         }

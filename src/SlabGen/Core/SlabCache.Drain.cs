@@ -29,7 +29,7 @@ public sealed unsafe partial class SlabCache
         foreach (nint p in _magazines)
         {
             var m = (Magazine*)p;
-            long ops = m->AllocHit + m->FreeHit;
+            long ops = m->AllocHit + Magazine.FreeHit(m);
             bool untouched = ops == m->SeenOps;
             m->SeenOps = ops;
             if (all || (untouched && m->Avail > 0))
@@ -57,6 +57,7 @@ public sealed unsafe partial class SlabCache
                 toFree = (m->Avail + 1) / 2;
             FreeToNodes(Magazine.Entry(m), toFree);
             ArrayCache.RemoveOldest(Magazine.Entry(m), ref m->Avail, toFree);
+            m->Out += toFree;
             if (retire)
                 Retire(m);
             else
@@ -70,7 +71,7 @@ public sealed unsafe partial class SlabCache
     private void Retire(Magazine* m)
     {
         _retiredAllocHit += m->AllocHit;
-        _retiredFreeHit += m->FreeHit;
+        _retiredFreeHit += Magazine.FreeHit(m);
         Volatile.Write(ref m->Tag, 0);
     }
 
@@ -82,6 +83,7 @@ public sealed unsafe partial class SlabCache
             if (Volatile.Read(ref m->Tag) == 0)
                 return;
             FreeToNodes(Magazine.Entry(m), m->Avail);
+            m->Out += m->Avail;
             m->Avail = 0;
             Retire(m);
             _magazines.Remove((nint)m);

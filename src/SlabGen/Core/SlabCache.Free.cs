@@ -28,9 +28,9 @@ public sealed unsafe partial class SlabCache
                         int batch = Math.Min(m->Avail, _tunables.BatchCount);
                         FreeToCpu(Magazine.Entry(m), batch);
                         ArrayCache.RemoveOldest(Magazine.Entry(m), ref m->Avail, batch);
+                        m->Out += batch;
+                        m->In++; // counted at the CPU, not as a magazine hit
                     }
-                    else
-                        m->FreeHit++;
                     Magazine.Entry(m)[m->Avail++] = obj;
                     return;
                 }

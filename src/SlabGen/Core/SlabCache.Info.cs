@@ -37,7 +37,7 @@ public sealed unsafe partial class SlabCache
             {
                 var m = (Magazine*)p;
                 allocHit += Volatile.Read(ref m->AllocHit);
-                freeHit += Volatile.Read(ref m->FreeHit);
+                freeHit += Magazine.FreeHit(m);
             }
         }
         for (int cpu = 0; cpu < _topology.CpuCount && !_disposed; cpu++)
