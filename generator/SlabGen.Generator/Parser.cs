@@ -151,6 +151,8 @@ internal static class Parser
         if (type.IsUnmanagedType)
             return true;
         (IFieldSymbol? field, string? path, ITypeSymbol? fieldType) = FindManagedField(type, 0);
+        if (fieldType is { TypeKind: TypeKind.Error })
+            return false; // the compiler reports the unknown type
         if (field is null || path is null || fieldType is null)
         {
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NotUnmanaged, identifier, display, "the compiler does not consider it unmanaged"));

@@ -142,7 +142,7 @@ internal static class Emitter
         }
         else
         {
-            w.Line("cache = " + cache + ".Create(" + specClass + ".Name, new global::SlabGen.SlabCacheOptions").Open();
+            w.Line("var options = new global::SlabGen.SlabCacheOptions").Open();
             w.Line("Size = " + specClass + ".Size,");
             w.Line("Align = " + specClass + ".Align,");
             w.Line("Flags = " + specClass + ".Flags | global::SlabGen.SlabFlags.Panic,");
@@ -151,8 +151,9 @@ internal static class Emitter
             w.Line("Limit = " + specClass + ".Limit,");
             w.Line("BatchCount = " + specClass + ".BatchCount,");
             w.Line("SharedFactor = " + specClass + ".SharedFactor,");
-            w.Close();
-            w.Line(") ?? throw new global::System.InvalidOperationException(\"slab cache '\" + " + specClass + ".Name + \"' could not be created.\");");
+            w.Close(";");
+            w.Line("cache = " + cache + ".Create(" + specClass + ".Name, options)");
+            w.Line("    ?? throw new global::System.InvalidOperationException(\"slab cache '\" + " + specClass + ".Name + \"' could not be created.\");");
         }
         w.Line("global::System.Threading.Volatile.Write(ref Cache, cache);");
         w.Close();

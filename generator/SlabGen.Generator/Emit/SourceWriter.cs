@@ -29,11 +29,11 @@ internal sealed class SourceWriter
         return this;
     }
 
-    /// <summary>Unindents and writes <c>}</c>.</summary>
-    public SourceWriter Close()
+    /// <summary>Unindents and writes <c>}</c>, followed by <paramref name="suffix"/> (such as <c>;</c>).</summary>
+    public SourceWriter Close(string suffix = "")
     {
         _indent--;
-        Line("}");
+        Line("}" + suffix);
         return this;
     }
 
