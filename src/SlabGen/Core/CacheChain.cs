@@ -31,8 +31,13 @@ internal static class CacheChain
     /// <summary>Brings the allocator up once: <c>kmem_cache_init</c> then <c>kmem_cache_init_late</c>.</summary>
     public static void EnsureUp()
     {
-        if (s_state == SlabState.Full)
-            return;
+        if (s_state != SlabState.Full)
+            Boot();
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static void Boot()
+    {
         lock (Mutex)
         {
             if (s_state == SlabState.Down)

@@ -206,6 +206,7 @@ public sealed unsafe partial class SlabCache : IDisposable
     public bool Contains(void* obj) => obj != null && Fast.IsObject(obj);
 
     [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
     internal void ThrowNotOurs(void* obj)
     {
         int arena = PageSource.ArenaOf(obj);

@@ -23,11 +23,14 @@ public static unsafe class Kmalloc
     /// <summary><c>ZERO_SIZE_PTR</c>: what <c>Alloc(0)</c> returns. Not null, never a real object; <see cref="Free"/> accepts it.</summary>
     public static readonly void* ZeroSizePtr = (void*)16;
 
-    /// <summary>Fast paths of the kmalloc caches, by <c>kmalloc_index</c>.</summary>
-    private static readonly FastPath[] s_fast;
+    /// <summary>Fast paths of the kmalloc caches, by <c>kmalloc_index</c> (native, so the JIT sees a constant address and no bounds).</summary>
+    private static readonly FastPath* s_fast;
+
+    /// <summary>The kmalloc caches, by <c>kmalloc_index</c>.</summary>
+    private static readonly SlabCache[] s_caches;
 
     /// <summary>Cache slot → kmalloc index (0 for caches that are not kmalloc caches).</summary>
-    private static readonly byte[] s_indexOfSlot;
+    private static readonly byte* s_indexOfSlot;
 
     /// <summary>One page-source client per order for <c>kmalloc_large</c>.</summary>
     private static readonly PageSource.PageClient[] s_large;
@@ -35,11 +38,13 @@ public static unsafe class Kmalloc
     static Kmalloc()
     {
         CacheChain.EnsureUp();
-        s_fast = new FastPath[KmallocCaches.ShiftHigh + 1];
-        s_indexOfSlot = new byte[CacheChain.MaxCaches];
+        s_fast = (FastPath*)NativeMemory.AllocZeroed(KmallocCaches.ShiftHigh + 1, (nuint)sizeof(FastPath));
+        s_caches = new SlabCache[KmallocCaches.ShiftHigh + 1];
+        s_indexOfSlot = (byte*)NativeMemory.AllocZeroed(CacheChain.MaxCaches);
         for (int index = 1; index <= KmallocCaches.ShiftHigh; index++)
         {
             SlabCache cache = KmallocCaches.Cache(index);
+            s_caches[index] = cache;
             s_fast[index] = cache.Fast;
             s_indexOfSlot[cache.Slot] = (byte)index;
         }
@@ -66,7 +71,7 @@ public static unsafe class Kmalloc
         {
             int index = KmallocCaches.Index((int)size);
             void* obj = s_fast[index].TryAlloc();
-            return obj != null ? obj : KmallocCaches.Cache(index).AllocSlow();
+            return obj != null ? obj : s_caches[index].AllocSlow();
         }
         return AllocSlow(size, throwOnFailure: true);
     }
@@ -129,11 +134,11 @@ public static unsafe class Kmalloc
             if ((uint)owner < CacheChain.MaxCaches)
             {
                 int index = s_indexOfSlot[owner];
-                ref readonly FastPath fast = ref s_fast[index];
-                if (index != 0 && fast.IsObject(p))
+                FastPath* fast = s_fast + index;
+                if (index != 0 && fast->IsObject(p))
                 {
-                    if (!fast.TryFree(p))
-                        KmallocCaches.Cache(index).FreeSlow(p);
+                    if (!fast->TryFree(p))
+                        s_caches[index].FreeSlow(p);
                     return;
                 }
             }
@@ -151,10 +156,11 @@ public static unsafe class Kmalloc
         if (owner == PageSource.OwnerLarge)
             return (nuint)PageSource.PageSize << LargeBlock(p, arena)->Objects;
         if (owner > 0 && s_indexOfSlot[owner] != 0 && s_fast[s_indexOfSlot[owner]].IsObject(p))
-            return (nuint)KmallocCaches.Cache(s_indexOfSlot[owner]).Size;
+            return (nuint)s_caches[s_indexOfSlot[owner]].Size;
         throw NotOurs(p, arena, owner);
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void* AllocSlow(nuint size, bool throwOnFailure)
     {
         if (size == 0)
@@ -194,6 +200,7 @@ public static unsafe class Kmalloc
         return order;
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void FreeSlow(void* p)
     {
         if (p == null || p == ZeroSizePtr)

@@ -21,11 +21,14 @@ internal static class KmallocCaches
     private static readonly SlabCache?[] s_caches = new SlabCache?[ShiftHigh + 1];
 
     /// <summary>Index of the kmalloc cache for <paramref name="size"/> bytes (1..8k), <c>kmalloc_index</c>.</summary>
+    /// <remarks>Both candidates are computed and one is selected, so random sizes cost no mispredicted branch.</remarks>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public static int Index(int size)
     {
-        if (size <= 192)
-            return SizeIndex[(size - 1) / 8];
-        return 32 - System.Numerics.BitOperations.LeadingZeroCount((uint)(size - 1)); // fls(size - 1)
+        uint last = (uint)size - 1;
+        int small = SizeIndex[(int)Math.Min(last >> 3, 23u)];                     // size_index[(size - 1) / 8]
+        int large = 32 - System.Numerics.BitOperations.LeadingZeroCount(last);     // fls(size - 1)
+        return last < 192 ? small : large;
     }
 
     /// <summary><c>size_index[24]</c>: the class index for sizes up to 192, by <c>(size - 1) / 8</c>.</summary>
