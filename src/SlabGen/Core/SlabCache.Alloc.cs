@@ -57,13 +57,10 @@ public sealed unsafe partial class SlabCache
                 slot->AllocHit++;
             else
             {
-                slot->AllocMiss++;
                 if (!CacheAllocRefill(ac, slot->Node))
-                {
-                    slot->AllocMiss--;
                     throw new OutOfMemoryException(
                         $"slab cache '{Name}': cannot grow: the page source has no room for another {_layout.SlabBytes}-byte slab.");
-                }
+                slot->AllocMiss++;
             }
             ac->Touched = 1;
             void* obj = ArrayCache.Entry(ac)[--ac->Avail];

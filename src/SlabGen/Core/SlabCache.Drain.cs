@@ -52,8 +52,8 @@ public sealed unsafe partial class SlabCache
         foreach (nint p in victims)
         {
             var m = (Magazine*)p;
-            int toFree = all ? m->Avail : Math.Min(m->Avail, (m->Limit + 4) / 5);
-            if (!all && toFree == m->Avail && m->Avail > 1)
+            int toFree = all ? m->Avail : (m->Limit + 4) / 5; // drain_array_locked's share
+            if (toFree > m->Avail)
                 toFree = (m->Avail + 1) / 2;
             FreeToNodes(Magazine.Entry(m), toFree);
             ArrayCache.RemoveOldest(Magazine.Entry(m), ref m->Avail, toFree);

@@ -70,8 +70,14 @@ public sealed unsafe partial class SlabCache
             if (ac->Avail + count > ac->Limit)
             {
                 slot->FreeMiss++;
-                while (ac->Avail + count > ac->Limit)
+                while (ac->Avail + count > ac->Limit && ac->Avail > 0)
                     CacheFlushArray(ac, node);
+                // A batch larger than the whole array (a magazine filled before a Tune shrank the arrays) goes
+                // straight to the slabs.
+                int fit = Math.Min(count, ac->Limit - ac->Avail);
+                if (fit < count)
+                    FreeToNodes(objs + fit, count - fit);
+                count = fit;
             }
             else
                 slot->FreeHit++;
