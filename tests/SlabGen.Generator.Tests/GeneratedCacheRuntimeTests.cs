@@ -10,6 +10,14 @@ namespace SlabGen.Generator.Tests;
 /// </summary>
 public class GeneratedCacheRuntimeTests
 {
+    /// <summary>Generates, compiles and loads <paramref name="source"/>, and returns what <c>Rt.Probe.Run()</c> returns.</summary>
+    private static string RunProbe(string source)
+    {
+        GeneratorRun run = TestCompilation.Run(source);
+        Assert.Empty(run.Diagnostics);
+        return InProcessAssembly.Invoke(InProcessAssembly.Emit(run.Output), "Rt.Probe", "Run");
+    }
+
     private static string Unique(string prefix) => prefix + "_" + Guid.NewGuid().ToString("N").Substring(0, 12);
 
     [Fact]
@@ -48,10 +56,7 @@ public class GeneratedCacheRuntimeTests
                 }
             }
             """;
-        GeneratorRun run = TestCompilation.Run(source);
-        Assert.Empty(run.Diagnostics);
-
-        string result = InProcessAssembly.Invoke(InProcessAssembly.Emit(run.Output), "Rt.Probe", "Run");
+        string result = RunProbe(source);
 
         // 1504 bytes round to 1536 (64-aligned) and into the 2048 class: enable_cpucache gives 24 / 12 / 8.
         Assert.Equal($"True True 7 {name} 2048 64 24 12 8 True False True", result);
@@ -77,10 +82,7 @@ public class GeneratedCacheRuntimeTests
                 }
             }
             """;
-        GeneratorRun run = TestCompilation.Run(source);
-        Assert.Empty(run.Diagnostics);
-
-        Assert.Equal("40 20 3 40 20 3", InProcessAssembly.Invoke(InProcessAssembly.Emit(run.Output), "Rt.Probe", "Run"));
+        Assert.Equal("40 20 3 40 20 3", RunProbe(source));
     }
 
     [Fact]
@@ -106,10 +108,7 @@ public class GeneratedCacheRuntimeTests
                 }
             }
             """;
-        GeneratorRun run = TestCompilation.Run(source);
-        Assert.Empty(run.Diagnostics);
-
-        Assert.Equal($"True kmalloc-8 {name} True", InProcessAssembly.Invoke(InProcessAssembly.Emit(run.Output), "Rt.Probe", "Run"));
+        Assert.Equal($"True kmalloc-8 {name} True", RunProbe(source));
     }
 
     /// <summary>

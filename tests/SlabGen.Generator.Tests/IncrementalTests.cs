@@ -54,11 +54,7 @@ public class IncrementalTests
     public void UnrelatedEditLeavesEveryOutputCached()
     {
         GeneratorRun first = TestCompilation.Run(Annotated, Unrelated);
-        SyntaxTree unrelated = first.Input.SyntaxTrees.Single(t => t.FilePath == "Test1.cs");
-        CSharpCompilation edited = first.Input.ReplaceSyntaxTree(unrelated,
-            CSharpSyntaxTree.ParseText(Unrelated.Replace("=> 1;", "=> 2;", StringComparison.Ordinal), TestCompilation.ParseOptions, "Test1.cs"));
-
-        GeneratorDriverRunResult second = first.Driver.RunGenerators(edited).GetRunResult();
+        GeneratorDriverRunResult second = RunEdited(first, "Test1.cs", Unrelated, "=> 1;", "=> 2;");
 
         AssertAllCached(second, StepNames);
         Assert.Equal(first.Sources, ToDictionary(second));
@@ -87,11 +83,7 @@ public class IncrementalTests
     public void MethodBodyEditInTheStructDoesNotRegenerate()
     {
         GeneratorRun first = TestCompilation.Run(Annotated, Unrelated);
-        SyntaxTree annotated = first.Input.SyntaxTrees.Single(t => t.FilePath == "Test0.cs");
-        CSharpCompilation edited = first.Input.ReplaceSyntaxTree(annotated,
-            CSharpSyntaxTree.ParseText(Annotated.Replace("Length * 2", "Length * 2 + Length / 3", StringComparison.Ordinal), TestCompilation.ParseOptions, "Test0.cs"));
-
-        GeneratorDriverRunResult second = first.Driver.RunGenerators(edited).GetRunResult();
+        GeneratorDriverRunResult second = RunEdited(first, "Test0.cs", Annotated, "Length * 2", "Length * 2 + Length / 3");
 
         // The parser sees the edit (Broken's diagnostic moved), but Packet's model is equal, so nothing is emitted again.
         Assert.Contains(second.Results.Single().TrackedSteps[TrackingNames.Targets].SelectMany(s => s.Outputs),
@@ -104,11 +96,7 @@ public class IncrementalTests
     public void NewFieldRegeneratesOnlyThatStruct()
     {
         GeneratorRun first = TestCompilation.Run(Annotated, Unrelated);
-        SyntaxTree annotated = first.Input.SyntaxTrees.Single(t => t.FilePath == "Test0.cs");
-        CSharpCompilation edited = first.Input.ReplaceSyntaxTree(annotated,
-            CSharpSyntaxTree.ParseText(Annotated.Replace("public long Id;", "public long Id; public long Extra;", StringComparison.Ordinal), TestCompilation.ParseOptions, "Test0.cs"));
-
-        GeneratorDriverRunResult second = first.Driver.RunGenerators(edited).GetRunResult();
+        GeneratorDriverRunResult second = RunEdited(first, "Test0.cs", Annotated, "public long Id;", "public long Id; public long Extra;");
 
         IncrementalGeneratorRunStep spec = Assert.Single(second.Results.Single().TrackedSteps[TrackingNames.Specs]);
         Assert.Equal(IncrementalStepRunReason.Modified, spec.Outputs.Single().Reason);
@@ -143,6 +131,16 @@ public class IncrementalTests
                     AssertObjectGraph(value, name, new HashSet<object>(ReferenceEqualityComparer.Instance));
             }
         }
+    }
+
+    /// <summary>Re-runs the first run's driver after replacing <paramref name="from"/> with <paramref name="to"/> in one file.</summary>
+    private static GeneratorDriverRunResult RunEdited(GeneratorRun first, string path, string text, string from, string to)
+    {
+        Assert.Contains(from, text);
+        SyntaxTree old = first.Input.SyntaxTrees.Single(t => t.FilePath == path);
+        CSharpCompilation edited = first.Input.ReplaceSyntaxTree(old,
+            CSharpSyntaxTree.ParseText(text.Replace(from, to, StringComparison.Ordinal), TestCompilation.ParseOptions, path));
+        return first.Driver.RunGenerators(edited).GetRunResult();
     }
 
     private static void AssertAllCached(GeneratorDriverRunResult result, params string[] stepNames)

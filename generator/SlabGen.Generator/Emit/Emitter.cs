@@ -53,35 +53,26 @@ internal static class Emitter
         w.Line("/// <summary>What SlabGen computed at compile time for the cache of <see cref=\"" + Cref(spec) + "\"/> (<c>kmem_cache_create</c>'s arguments).</summary>");
         w.Line(GeneratedCode);
         w.Line("public static class SlabSpec").Open();
-        w.Line("/// <summary>The cache's name, as slabinfo lists it.</summary>");
-        w.Line("public const string Name = " + Literal(spec.CacheName) + ";");
-        w.Line();
-        w.Line("/// <summary><c>sizeof(" + spec.TypeName + ")</c> computed from its fields; checked against the runtime when the cache is created.</summary>");
-        w.Line("public const int ObjectSize = " + Number(layout.ObjectSize) + ";");
-        w.Line();
-        w.Line("/// <summary>The struct's own alignment, computed from its fields.</summary>");
-        w.Line("public const int NaturalAlign = " + Number(layout.NaturalAlign) + ";");
-        w.Line();
-        w.Line("/// <summary>Object alignment: at least a pointer, the struct's own, <c>Align</c>, a cache line with <c>HwCacheAlign</c> (<c>calculate_alignment</c>).</summary>");
-        w.Line("public const int Align = " + Number(layout.Align) + ";");
-        w.Line();
-        w.Line("/// <summary>The kmalloc size class of the object size rounded up to <see cref=\"Align\"/> (<c>kmalloc_index</c>): the cache's object size.</summary>");
-        w.Line("public const int Size = " + Number(layout.SizeClass) + ";");
-        w.Line();
-        w.Line("/// <summary>Per-CPU array limit (<c>enable_cpucache</c>, or <c>Limit</c>).</summary>");
-        w.Line("public const int Limit = " + Number(layout.Limit) + ";");
-        w.Line();
-        w.Line("/// <summary>Objects moved per refill or flush (<c>enable_cpucache</c>, or <c>BatchCount</c>).</summary>");
-        w.Line("public const int BatchCount = " + Number(layout.BatchCount) + ";");
-        w.Line();
-        w.Line("/// <summary>Shared array size in batches (<c>enable_cpucache</c>, or <c>SharedFactor</c>).</summary>");
-        w.Line("public const int SharedFactor = " + Number(layout.SharedFactor) + ";");
-        w.Line();
-        w.Line("/// <summary>The flags given to <c>[SlabCache]</c>.</summary>");
-        w.Line("public const global::SlabGen.SlabFlags Flags = " + Flags(spec.Flags) + ";");
-        w.Line();
-        w.Line("/// <summary>True when the cache is an alias of its kmalloc size-class cache (<c>SlabFlags.Merge</c>, <c>find_mergeable</c>).</summary>");
-        w.Line("public const bool Merged = " + (spec.Merge ? "true" : "false") + ";");
+        Constant(w, "The cache's name, as slabinfo lists it.",
+            "string Name", Literal(spec.CacheName));
+        Constant(w, "<c>sizeof(" + spec.TypeName + ")</c> computed from its fields; checked against the runtime when the cache is created.",
+            "int ObjectSize", Number(layout.ObjectSize));
+        Constant(w, "The struct's own alignment, computed from its fields.",
+            "int NaturalAlign", Number(layout.NaturalAlign));
+        Constant(w, "Object alignment: at least a pointer, the struct's own, <c>Align</c>, a cache line with <c>HwCacheAlign</c> (<c>calculate_alignment</c>).",
+            "int Align", Number(layout.Align));
+        Constant(w, "The kmalloc size class of the object size rounded up to <see cref=\"Align\"/> (<c>kmalloc_index</c>): the cache's object size.",
+            "int Size", Number(layout.SizeClass));
+        Constant(w, "Per-CPU array limit (<c>enable_cpucache</c>, or <c>Limit</c>).",
+            "int Limit", Number(layout.Limit));
+        Constant(w, "Objects moved per refill or flush (<c>enable_cpucache</c>, or <c>BatchCount</c>).",
+            "int BatchCount", Number(layout.BatchCount));
+        Constant(w, "Shared array size in batches (<c>enable_cpucache</c>, or <c>SharedFactor</c>).",
+            "int SharedFactor", Number(layout.SharedFactor));
+        Constant(w, "The flags given to <c>[SlabCache]</c>.",
+            "global::SlabGen.SlabFlags Flags", Flags(spec.Flags));
+        Constant(w, "True when the cache is an alias of its kmalloc size-class cache (<c>SlabFlags.Merge</c>, <c>find_mergeable</c>).",
+            "bool Merged", spec.Merge ? "true" : "false", last: true);
         w.Close();
     }
 
@@ -167,6 +158,14 @@ internal static class Emitter
             w.Line("private static void Ctor(void* obj) => " + t + "." + spec.CtorName + "(ref *(" + t + "*)obj);");
         }
         w.Close();
+    }
+
+    private static void Constant(SourceWriter w, string summary, string typeAndName, string value, bool last = false)
+    {
+        w.Line("/// <summary>" + summary + "</summary>");
+        w.Line("public const " + typeAndName + " = " + value + ";");
+        if (!last)
+            w.Line();
     }
 
     private static string Cref(SlabCacheSpec spec) => spec.FullyQualifiedName.Replace("global::", "");

@@ -161,23 +161,19 @@ internal sealed class LayoutCalculator
     }
 
     private static int? FieldOffset(IFieldSymbol field)
-    {
-        foreach (AttributeData attribute in field.GetAttributes())
-        {
-            if (attribute.AttributeClass?.ToDisplayString() == "System.Runtime.InteropServices.FieldOffsetAttribute"
-                && attribute.ConstructorArguments.Length == 1 && attribute.ConstructorArguments[0].Value is int offset)
-                return offset;
-        }
-        return null;
-    }
+        => IntArgument(field, "System.Runtime.InteropServices.FieldOffsetAttribute");
 
     private static int? InlineArrayLength(INamedTypeSymbol type)
+        => IntArgument(type, "System.Runtime.CompilerServices.InlineArrayAttribute");
+
+    /// <summary>The single int constructor argument of the attribute named <paramref name="attributeName"/> on <paramref name="symbol"/>.</summary>
+    private static int? IntArgument(ISymbol symbol, string attributeName)
     {
-        foreach (AttributeData attribute in type.GetAttributes())
+        foreach (AttributeData attribute in symbol.GetAttributes())
         {
-            if (attribute.AttributeClass?.ToDisplayString() == "System.Runtime.CompilerServices.InlineArrayAttribute"
-                && attribute.ConstructorArguments.Length == 1 && attribute.ConstructorArguments[0].Value is int length)
-                return length;
+            if (attribute.AttributeClass?.ToDisplayString() == attributeName
+                && attribute.ConstructorArguments.Length == 1 && attribute.ConstructorArguments[0].Value is int value)
+                return value;
         }
         return null;
     }
