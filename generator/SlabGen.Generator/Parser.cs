@@ -47,6 +47,8 @@ internal static class Parser
 
         if (!declaration.Modifiers.Any(SyntaxKind.PartialKeyword))
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NotPartial, identifier, display));
+        if (declaration.Modifiers.Any(SyntaxKind.FileKeyword))
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.FileLocal, identifier, display));
 
         var containers = new List<ContainingTypeSpec>();
         foreach (TypeDeclarationSyntax outer in declaration.Ancestors().OfType<TypeDeclarationSyntax>())
@@ -54,6 +56,8 @@ internal static class Parser
             if (!outer.Modifiers.Any(SyntaxKind.PartialKeyword))
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ContainingTypeNotPartial,
                     LocationInfo.From(outer.Identifier), outer.Identifier.ValueText, display));
+            if (outer.Modifiers.Any(SyntaxKind.FileKeyword))
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.FileLocal, LocationInfo.From(outer.Identifier), outer.Identifier.ValueText));
             containers.Insert(0, new ContainingTypeSpec(Keyword(outer), outer.Identifier.ToString()));
         }
 

@@ -215,6 +215,14 @@ public class DiagnosticTests
             using SlabGen;
             [SlabCache] public partial struct {|SLAB017:Rent|} { public int A; }
             """ },
+        new object[] { "SLAB019 file-local struct", """
+            using SlabGen;
+            [SlabCache] file partial struct {|SLAB019:Packet|} { public int A; }
+            """ },
+        new object[] { "SLAB019 file-local container", """
+            using SlabGen;
+            file partial class {|SLAB019:Outer|} { [SlabCache] public partial struct Packet { public int A; } }
+            """ },
         new object[] { "several problems at once", """
             using SlabGen;
             [SlabCache(Align = {|SLAB007:3|}, Limit = {|SLAB008:-5|}, Ctor = {|SLAB005:"Nope"|})] public struct {|SLAB001:Packet|} { public int A; }

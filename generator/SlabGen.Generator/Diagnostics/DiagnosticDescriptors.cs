@@ -32,6 +32,7 @@ internal static class DiagnosticDescriptors
     public const string InvalidNameId = "SLAB016";
     public const string MemberConflictId = "SLAB017";
     public const string LanguageVersionId = "SLAB018";
+    public const string FileLocalId = "SLAB019";
 
     public static readonly DiagnosticDescriptor NotPartial = Error(NotPartialId,
         "A [SlabCache] struct must be partial",
@@ -105,11 +106,15 @@ internal static class DiagnosticDescriptors
         "SlabGen needs C# 9 or later",
         "The cache generated for '{0}' needs C# 9 or later (function pointers, init accessors); this project uses C# {1}");
 
+    public static readonly DiagnosticDescriptor FileLocal = Error(FileLocalId,
+        "A [SlabCache] struct must not be file-local",
+        "'{0}' is file-local, so SlabGen cannot add its cache from another file; remove the 'file' modifier");
+
     public static readonly DiagnosticDescriptor[] All =
     {
         NotPartial, ContainingTypeNotPartial, NotUnmanaged, Generic, CtorNotFound, CtorSignature, InvalidAlign,
         InvalidLimit, InvalidBatchCount, InvalidSharedFactor, DuplicateName, TooLarge, UnsafeRequired,
-        MergeIncompatible, LayoutUnknown, InvalidName, MemberConflict, LanguageVersion,
+        MergeIncompatible, LayoutUnknown, InvalidName, MemberConflict, LanguageVersion, FileLocal,
     };
 
     public static DiagnosticDescriptor ById(string id)
