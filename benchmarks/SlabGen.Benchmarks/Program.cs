@@ -11,29 +11,43 @@ using SlabGen.Benchmarks.Infrastructure;
 using SlabGen.Benchmarks.Reporting;
 
 // SlabGen benchmark suite (issue 5). Our options are taken out; everything else goes to BenchmarkSwitcher:
-//   --quick           the quick job (under 3 minutes on a 2-core machine); default: the full job
-//   --inprocess       run benchmarks inside this process (InProcessEmitToolchain) instead of one process each
+//   --quick           the quick job (under 3 minutes on a 2-core machine), in this process; default: the full job,
+//                     one process per benchmark
+//   --inprocess       run benchmarks inside this process (InProcessEmitToolchain): the default with --quick
+//   --outofprocess    one process per benchmark (BenchmarkDotNet's default toolchain): the default without --quick
 //   --no-memory       skip the memory measurement;  --memory-only: only the memory measurement
-//   --results DIR     where summary.md and chart.svg go (default: benchmarks/results of the repository)
+//   --results DIR     where summary.md, chart.svg and results.json go (default: benchmarks/results of the repository)
+//   --render FILE     rebuild summary.md and chart.svg from a results.json without running anything
 // With no --filter (or --list, --help, ...), every benchmark runs.
 
 var started = DateTime.UtcNow;
 var wall = Stopwatch.StartNew();
-bool quick = false, inProcess = false, memory = true, memoryOnly = false;
-string? resultsDir = null;
+bool quick = false, memory = true, memoryOnly = false;
+bool? inProcessChoice = null;
+string? resultsDir = null, render = null;
 var bdnArgs = new List<string>();
 for (int i = 0; i < args.Length; i++)
 {
     switch (args[i])
     {
         case "--quick": quick = true; break;
-        case "--inprocess": inProcess = true; break;
+        case "--inprocess": inProcessChoice = true; break;
+        case "--outofprocess": inProcessChoice = false; break;
+        case "--render" when i + 1 < args.Length: render = args[++i]; break;
         case "--no-memory": memory = false; break;
         case "--memory-only": memoryOnly = true; break;
         case "--results" when i + 1 < args.Length: resultsDir = args[++i]; break;
         default: bdnArgs.Add(args[i]); break;
     }
 }
+bool inProcess = inProcessChoice ?? quick;
+if (render != null)
+{
+    SavedRun saved = SavedRun.Load(render);
+    Write(resultsDir ?? Path.GetDirectoryName(Path.GetFullPath(render))!, saved.Run, saved.Scenarios, saved.Memory);
+    return 0;
+}
+
 string[] selecting = ["--filter", "-f", "--list", "--allCategories", "--anyCategories", "-h", "--help", "--version", "--info", "--disasmFilter"];
 bool listOnly = bdnArgs.Any(a => a is "--list" or "-h" or "--help" or "--version" or "--info");
 if (!bdnArgs.Any(a => selecting.Contains(a)))
@@ -55,25 +69,30 @@ if (listOnly)
     return 0;
 
 List<ScenarioResult> scenarios = Results.From(summaries);
-List<TargetCheck> targets = Targets.Check(scenarios, footprint);
 var run = new RunInfo(Machine(), $"{RuntimeInformation.FrameworkDescription}, {RuntimeInformation.OSDescription}",
     "dotnet run -c Release --project benchmarks/SlabGen.Benchmarks --" + (args.Length > 0 ? " " + string.Join(' ', args) : ""),
     BenchConfig.Describe(quick, inProcess), started, wall.Elapsed);
-string markdown = MarkdownSummary.Build(run, scenarios, footprint, targets);
-Console.WriteLine();
-Console.WriteLine(markdown);
-
 if (scenarios.Count > 0 || footprint != null)
 {
     string dir = resultsDir ?? Path.Combine(RepositoryRoot(), "benchmarks", "results");
-    Directory.CreateDirectory(dir);
-    File.WriteAllText(Path.Combine(dir, "summary.md"), markdown);
-    File.WriteAllText(Path.Combine(dir, "chart.svg"), SvgChart.Build(run, scenarios, footprint));
-    Console.WriteLine($"// Wrote {Path.Combine(dir, "summary.md")} and chart.svg ({wall.Elapsed.TotalSeconds:F0} s since start).");
+    Write(dir, run, scenarios, footprint);
+    new SavedRun(run, scenarios, footprint).Save(Path.Combine(dir, "results.json"));
+    Console.WriteLine($"// Wrote summary.md, chart.svg and results.json to {dir} ({wall.Elapsed.TotalSeconds:F0} s since start).");
 }
 
 bool failed = summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success));
 return failed ? 1 : 0;
+
+// summary.md (also printed) and chart.svg.
+static void Write(string dir, RunInfo run, List<ScenarioResult> scenarios, List<MemoryResult>? footprint)
+{
+    string markdown = MarkdownSummary.Build(run, scenarios, footprint, Targets.Check(scenarios, footprint));
+    Console.WriteLine();
+    Console.WriteLine(markdown);
+    Directory.CreateDirectory(dir);
+    File.WriteAllText(Path.Combine(dir, "summary.md"), markdown);
+    File.WriteAllText(Path.Combine(dir, "chart.svg"), SvgChart.Build(run, scenarios, footprint));
+}
 
 // The directory holding SlabGen.sln, from the working directory or the program's own location.
 static string RepositoryRoot()

@@ -6,7 +6,7 @@ using System.Runtime.InteropServices;
 namespace SlabGen.Benchmarks.Infrastructure;
 
 /// <summary>One allocator's cost in memory for <see cref="MemoryFootprint.Objects"/> live objects.</summary>
-public sealed record MemoryResult(string Allocator, string Source, long Bytes, long Objects, int ObjectSize)
+public sealed record MemoryResult(string Allocator, string Source, string Label, long Bytes, long Objects, int ObjectSize)
 {
     public double BytesPerObject => (double)Bytes / Objects;
     public double OfPayload => BytesPerObject / ObjectSize;
@@ -40,9 +40,9 @@ public static unsafe class MemoryFootprint
         }
         long rss1 = ResidentBytes();
         long used1 = MallocInUse();
-        results.Add(new MemoryResult("NativeMemory.Alloc (glibc malloc)", "RSS delta (/proc/self/statm)", rss1 - rss0, Objects, ObjectSize));
+        results.Add(new MemoryResult("NativeMemory.Alloc (glibc malloc)", "RSS delta (/proc/self/statm)", "glibc malloc, RSS", rss1 - rss0, Objects, ObjectSize));
         if (used0 >= 0 && used1 >= 0)
-            results.Add(new MemoryResult("NativeMemory.Alloc (glibc malloc)", "mallinfo2 in-use delta", used1 - used0, Objects, ObjectSize));
+            results.Add(new MemoryResult("NativeMemory.Alloc (glibc malloc)", "mallinfo2 in-use delta", "glibc malloc, mallinfo2", used1 - used0, Objects, ObjectSize));
         for (int i = 0; i < Objects; i++)
             NativeMemory.Free((void*)ptrs[i]);
         Settle();
@@ -60,8 +60,8 @@ public static unsafe class MemoryFootprint
             }
             long pages1 = SlabAllocator.PageBytes + SlabAllocator.MetadataBytes;
             rss1 = ResidentBytes();
-            results.Add(new MemoryResult("SlabGen SlabCache", "PageBytes + MetadataBytes delta", pages1 - pages0, Objects, ObjectSize));
-            results.Add(new MemoryResult("SlabGen SlabCache", "RSS delta (/proc/self/statm)", rss1 - rss0, Objects, ObjectSize));
+            results.Add(new MemoryResult("SlabGen SlabCache", "PageBytes + MetadataBytes delta", "SlabGen, page source count", pages1 - pages0, Objects, ObjectSize));
+            results.Add(new MemoryResult("SlabGen SlabCache", "RSS delta (/proc/self/statm)", "SlabGen, RSS", rss1 - rss0, Objects, ObjectSize));
             for (int i = 0; i < Objects; i++)
                 cache.Free((void*)ptrs[i]);
         }
@@ -73,7 +73,7 @@ public static unsafe class MemoryFootprint
         for (int i = 0; i < Objects; i++)
             objects[i] = new Obj64 { Stamp = i };
         long heap1 = GC.GetTotalMemory(forceFullCollection: true);
-        results.Add(new MemoryResult("GC new (class, 64-byte payload)", "GC.GetTotalMemory delta", heap1 - heap0, Objects, ObjectSize));
+        results.Add(new MemoryResult("GC new (class, 64-byte payload)", "GC.GetTotalMemory delta", "GC new, GC heap", heap1 - heap0, Objects, ObjectSize));
         GC.KeepAlive(objects);
         GC.KeepAlive(ptrs);
         return results;

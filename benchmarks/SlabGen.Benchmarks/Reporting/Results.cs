@@ -9,7 +9,7 @@ namespace SlabGen.Benchmarks.Reporting;
 public sealed record PeerResult(string Method, string Peer, double MedianNs, double? Ratio, bool IsSlabGen, bool IsBaseline);
 
 /// <summary>One benchmark class with one set of parameters: a scenario, and every peer measured in it.</summary>
-public sealed record ScenarioResult(string Key, string Title, IReadOnlyList<PeerResult> Peers)
+public sealed record ScenarioResult(string Key, string Title, List<PeerResult> Peers)
 {
     public PeerResult? Find(string method) => Peers.FirstOrDefault(p => p.Method == method);
 }

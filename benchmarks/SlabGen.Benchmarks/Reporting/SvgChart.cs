@@ -25,7 +25,7 @@ public static class SvgChart
     public static string Build(RunInfo run, IReadOnlyList<ScenarioResult> scenarios, IReadOnlyList<MemoryResult>? memory)
     {
         var body = new StringBuilder();
-        double y = 70;
+        double y = 118;
         IEnumerable<double> all = scenarios.SelectMany(s => s.Peers).Select(p => p.MedianNs).Where(v => v > 0);
         double min = all.DefaultIfEmpty(1).Min(), max = all.DefaultIfEmpty(10).Max();
         double lo = Math.Pow(10, Math.Floor(Math.Log10(min))), hi = Math.Pow(10, Math.Ceiling(Math.Log10(max)));
@@ -33,7 +33,7 @@ public static class SvgChart
             hi = lo * 10;
         double X(double ns) => LabelWidth + BarAreaWidth * (Math.Log10(ns) - Math.Log10(lo)) / (Math.Log10(hi) - Math.Log10(lo));
 
-        double axisTop = y;
+        double y0 = y, axisTop = y;
         foreach (ScenarioResult s in scenarios)
         {
             body.AppendLine($"  <text x=\"10\" y=\"{F(y + 15)}\" class=\"h\">{Esc(s.Title)}</text>");
@@ -81,7 +81,7 @@ public static class SvgChart
                 string cls = m.Allocator.StartsWith("SlabGen", StringComparison.Ordinal) ? "slab"
                     : m.Allocator.StartsWith("NativeMemory", StringComparison.Ordinal) ? "base" : "peer";
                 double w = Math.Max(1, BarAreaWidth * m.BytesPerObject / memMax);
-                body.AppendLine($"  <text x=\"{LabelWidth - 8}\" y=\"{F(y + 12)}\" class=\"l\">{Esc(m.Allocator)}, {Esc(m.Source)}</text>");
+                body.AppendLine($"  <text x=\"{LabelWidth - 8}\" y=\"{F(y + 12)}\" class=\"l\">{Esc(m.Label)}</text>");
                 body.AppendLine($"  <rect x=\"{LabelWidth}\" y=\"{F(y)}\" width=\"{F(w)}\" height=\"{BarHeight}\" class=\"{cls}\"/>");
                 body.AppendLine($"  <text x=\"{F(LabelWidth + w + 6)}\" y=\"{F(y + 12)}\" class=\"v\">{m.BytesPerObject:F1} B ({m.OfPayload:F2}x payload)</text>");
                 y += BarHeight + BarGap;
@@ -107,11 +107,13 @@ public static class SvgChart
         svg.AppendLine("    .p { stroke: #2b8a3e; stroke-width: 1.5; stroke-dasharray: 4 3; }");
         svg.AppendLine("  </style>");
         svg.AppendLine($"  <rect width=\"{Width}\" height=\"{F(y)}\" fill=\"white\"/>");
-        svg.AppendLine($"  <text x=\"10\" y=\"22\" font-size=\"16\" font-weight=\"bold\" fill=\"#111\">SlabGen vs the allocators a .NET user would pick instead: median ns per operation (log scale, shorter is faster)</text>");
-        svg.AppendLine($"  <text x=\"10\" y=\"40\" class=\"s\">{Esc(run.Machine)}; {Esc(run.Runtime)}; {Esc(run.Job)}</text>");
-        svg.AppendLine($"  <rect x=\"10\" y=\"48\" width=\"12\" height=\"10\" class=\"slab\"/><text x=\"26\" y=\"57\" class=\"s\">SlabGen</text>");
-        svg.AppendLine($"  <rect x=\"90\" y=\"48\" width=\"12\" height=\"10\" class=\"base\"/><text x=\"106\" y=\"57\" class=\"s\">NativeMemory.Alloc/Free (baseline)</text>");
-        svg.AppendLine($"  <rect x=\"320\" y=\"48\" width=\"12\" height=\"10\" class=\"peer\"/><text x=\"336\" y=\"57\" class=\"s\">other peers</text>");
+        svg.AppendLine($"  <text x=\"10\" y=\"22\" font-size=\"16\" font-weight=\"bold\" fill=\"#111\">SlabGen vs what a .NET user would pick instead</text>");
+        svg.AppendLine($"  <text x=\"10\" y=\"40\" class=\"s\">Median ns per operation, log scale: shorter is faster. Ratios are to NativeMemory.Alloc/Free in the same run.</text>");
+        svg.AppendLine($"  <text x=\"10\" y=\"55\" class=\"s\">{Esc(run.Machine)}; {Esc(run.Runtime)}</text>");
+        svg.AppendLine($"  <text x=\"10\" y=\"70\" class=\"s\">{Esc(run.Job)}</text>");
+        svg.AppendLine($"  <rect x=\"{LabelWidth}\" y=\"{F(y0 - 36)}\" width=\"12\" height=\"10\" class=\"slab\"/><text x=\"{LabelWidth + 16}\" y=\"{F(y0 - 27)}\" class=\"s\">SlabGen</text>");
+        svg.AppendLine($"  <rect x=\"{LabelWidth + 80}\" y=\"{F(y0 - 36)}\" width=\"12\" height=\"10\" class=\"base\"/><text x=\"{LabelWidth + 96}\" y=\"{F(y0 - 27)}\" class=\"s\">NativeMemory.Alloc/Free (baseline)</text>");
+        svg.AppendLine($"  <rect x=\"{LabelWidth + 320}\" y=\"{F(y0 - 36)}\" width=\"12\" height=\"10\" class=\"peer\"/><text x=\"{LabelWidth + 336}\" y=\"{F(y0 - 27)}\" class=\"s\">other peers</text>");
         svg.Append(grid);
         svg.Append(body);
         svg.AppendLine($"  <text x=\"10\" y=\"{F(y - 10)}\" class=\"s\">{Esc(run.Command)}</text>");

@@ -28,6 +28,7 @@ public abstract unsafe class BatchBenchmarks
     private SlabCache _cache = null!;
     private SlabCache<Blob64> _typed = null!;
     private ObjectPool<Obj64> _pool = null!;
+    private long _slabInvocations;
 
     [GlobalSetup]
     public void Setup()
@@ -44,6 +45,7 @@ public abstract unsafe class BatchBenchmarks
     [GlobalCleanup]
     public void Cleanup()
     {
+        CacheReport.Print(_cache, _slabInvocations);
         _cache.Dispose();
         _typed.Dispose();
     }
@@ -66,6 +68,7 @@ public abstract unsafe class BatchBenchmarks
 
     protected void SlabGenCacheRounds()
     {
+        _slabInvocations++;
         nint[] ptrs = _ptrs;
         SlabCache cache = _cache;
         for (int round = Rounds; round > 0; round--)

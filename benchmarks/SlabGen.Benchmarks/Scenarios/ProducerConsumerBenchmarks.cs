@@ -27,7 +27,7 @@ public unsafe class ProducerConsumerBenchmarks
     private SlabCache _cache = null!;
     private ObjectPool<Obj64> _pool = null!;
     private Action _freeNative = null!, _freeSlab = null!, _returnArray = null!, _returnPooled = null!, _dropObject = null!;
-    private long _badStamps;
+    private long _badStamps, _slabInvocations;
 
     [GlobalSetup]
     public void Setup()
@@ -46,6 +46,7 @@ public unsafe class ProducerConsumerBenchmarks
     public void Cleanup()
     {
         _consumer.Dispose();
+        CacheReport.Print(_cache, _slabInvocations);
         _cache.Dispose();
     }
 
@@ -85,6 +86,7 @@ public unsafe class ProducerConsumerBenchmarks
     [Benchmark(OperationsPerInvoke = Ops)]
     public void SlabGenCache()
     {
+        _slabInvocations++;
         _consumer.Start(_freeSlab);
         SpscRing<nint> ring = _pointers;
         SlabCache cache = _cache;
