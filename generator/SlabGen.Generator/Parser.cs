@@ -259,7 +259,7 @@ internal static class Parser
             align = System.Math.Max(align, SizeClasses.CacheLineSize);
         long rounded = ((long)result.Layout.Size + align - 1) / align * align;
         int sizeClass = rounded > SizeClasses.MaxSlotSize ? 0 : SizeClasses.ClassOf((int)rounded);
-        long slot = sizeClass == 0 ? rounded : SizeClasses.SlotSize(sizeClass, align, hasCtor);
+        long slot = sizeClass == 0 ? rounded : SizeClasses.SlotSize(sizeClass, result.Layout.Size, align, hasCtor);
         if (sizeClass == 0 || slot > SizeClasses.MaxSlotSize)
         {
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.TooLarge, identifier, display, Text(slot),

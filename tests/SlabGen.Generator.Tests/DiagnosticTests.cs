@@ -137,7 +137,7 @@ public class DiagnosticTests
             """ },
         new object[] { "SLAB012 a 4 MiB class leaves no room for the ctor's free pointer", """
             using SlabGen;
-            [SlabCache(Ctor = nameof(Init))] public unsafe partial struct {|SLAB012:Huge|} { public fixed byte Data[3000000]; static void Init(ref Huge h) { } }
+            [SlabCache(Ctor = nameof(Init))] public unsafe partial struct {|SLAB012:Huge|} { public fixed byte Data[4194304]; static void Init(ref Huge h) { } }
             """ },
         new object[] { "SLAB014 merge with a ctor", """
             using SlabGen;
@@ -307,9 +307,9 @@ public class DiagnosticTests
     {
         GeneratorRun run = TestCompilation.Run("""
             using SlabGen;
-            [SlabCache(Ctor = nameof(Init))] public unsafe partial struct Huge { public fixed byte Data[3000000]; static void Init(ref Huge h) { } }
+            [SlabCache(Ctor = nameof(Init))] public unsafe partial struct Huge { public fixed byte Data[4194304]; static void Init(ref Huge h) { } }
             """);
         string message = Assert.Single(run.Diagnostics).GetMessage(System.Globalization.CultureInfo.InvariantCulture);
-        Assert.Equal("'Huge' needs 4194312-byte slab slots (3000000-byte objects in the 4194304-byte size class); a slab cache holds slots of at most 4194304 bytes", message);
+        Assert.Equal("'Huge' needs 4194312-byte slab slots (4194304-byte objects in the 4194304-byte size class); a slab cache holds slots of at most 4194304 bytes", message);
     }
 }

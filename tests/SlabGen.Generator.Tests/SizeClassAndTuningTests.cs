@@ -56,12 +56,18 @@ public class SizeClassAndTuningTests
     }
 
     [Theory]
-    [InlineData(1000, 8, false, 1000)]
-    [InlineData(1000, 8, true, 1008)]
-    [InlineData(4_194_304, 8, true, 4_194_312)]
-    [InlineData(100, 64, true, 128)]
-    public void SlotSizeIsTheRuntimeLayout(int objectSize, int align, bool ctor, long expected)
-        => Assert.Equal(expected, SizeClasses.SlotSize(objectSize, align, ctor));
+    [InlineData(1024, 1000, 8, false, 1024)]
+    [InlineData(1024, 1000, 8, true, 1024)]   // the free pointer fits in the class's spare room
+    [InlineData(1024, 1020, 8, true, 1032)]   // it does not
+    [InlineData(4_194_304, 4_194_304, 8, true, 4_194_312)]
+    [InlineData(128, 100, 64, true, 128)]
+    [InlineData(128, 128, 64, true, 192)]
+    public void SlotSizeIsTheRuntimeLayout(int sizeClass, int inUse, int align, bool ctor, long expected)
+    {
+        Assert.Equal(expected, SizeClasses.SlotSize(sizeClass, inUse, align, ctor));
+        if (expected <= 4 * 1024 * 1024)
+            Assert.Equal(expected, SlabGen.Core.SlabLayout.Calculate("slot_probe", sizeClass, align, SlabFlags.None, ctor, 2, inUse).Size);
+    }
 
     [Theory]
     [InlineData("Packet", "packet")]

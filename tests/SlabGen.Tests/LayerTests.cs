@@ -69,6 +69,11 @@ public unsafe class LayerTests
         Assert.Equal(64, aligned.Size);
         var explicitAlign = SlabLayout.Calculate("t", 20, 32, SlabFlags.None, hasCtor: false, cpus: 2);
         Assert.Equal(32, explicitAlign.Size);
+        // A struct rounded up to its size class keeps its constructed state with the free pointer in the spare room.
+        var rounded = SlabLayout.Calculate("t", 2048, 0, SlabFlags.None, hasCtor: true, cpus: 2, inUse: 1504);
+        Assert.Equal((2048, 1504), (rounded.Size, rounded.Offset));
+        var full = SlabLayout.Calculate("t", 2048, 0, SlabFlags.None, hasCtor: true, cpus: 2, inUse: 2044);
+        Assert.Equal((2056, 2048), (full.Size, full.Offset));
     }
 
     [Theory]

@@ -44,13 +44,14 @@ internal static class SizeClasses
     }
 
     /// <summary>
-    /// Bytes per slot the runtime makes for objects of <paramref name="objectSize"/> (<c>calculate_sizes</c>): a free
-    /// pointer after the object when there is a ctor, then aligned.
+    /// Bytes per slot the runtime makes for a <paramref name="sizeClass"/>-byte object of which
+    /// <paramref name="inUse"/> bytes are the struct (<c>calculate_sizes</c>): with a ctor the free pointer goes after
+    /// the struct, inside the class's spare room when there are 8 bytes of it, else after the class; then aligned.
     /// </summary>
-    public static long SlotSize(int objectSize, int align, bool hasCtor)
+    public static long SlotSize(int sizeClass, int inUse, int align, bool hasCtor)
     {
-        long size = TypeLayout.AlignUp(objectSize, MinAlign);
-        if (hasCtor)
+        long size = TypeLayout.AlignUp(sizeClass, MinAlign);
+        if (hasCtor && TypeLayout.AlignUp(inUse, MinAlign) + sizeof(long) > size)
             size += sizeof(long);
         return (size + align - 1) / align * align;
     }

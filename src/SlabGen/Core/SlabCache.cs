@@ -127,7 +127,7 @@ public sealed unsafe partial class SlabCache : IDisposable
     {
         ValidateName(name);
         NodeTopology topology = options.Topology ?? NodeTopology.Machine;
-        var layout = SlabLayout.Calculate(name, options.Size, options.Align, options.Flags, options.Ctor != null, topology.CpuCount);
+        var layout = SlabLayout.Calculate(name, options.Size, options.Align, options.Flags, options.Ctor != null, topology.CpuCount, options.InUse);
         Tunables? requested = null;
         if (options.Limit != null || options.BatchCount != null || options.SharedFactor != null)
         {

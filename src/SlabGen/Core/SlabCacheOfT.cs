@@ -56,6 +56,7 @@ public sealed unsafe class SlabCache<T> : IDisposable where T : unmanaged
             BatchCount = options.BatchCount,
             SharedFactor = options.SharedFactor,
             Topology = options.Topology,
+            InUse = Unsafe.SizeOf<T>(),
         });
         return cache == null ? null : new SlabCache<T>(cache, name, alias: false);
     }

@@ -26,4 +26,7 @@ public sealed unsafe class SlabCacheOptions
 
     /// <summary>CPU-to-node map; null = <see cref="NodeTopology.Machine"/>.</summary>
     public NodeTopology? Topology { get; init; }
+
+    /// <summary>Bytes of each object actually used when <see cref="Size"/> was rounded up (a typed cache's <c>sizeof(T)</c>); 0 = all.</summary>
+    internal int InUse { get; init; }
 }

@@ -22,8 +22,12 @@ internal readonly record struct SlabLayout(
     /// <summary>Bytes of one slab.</summary>
     public int SlabBytes => PageSource.PageSize << Order;
 
-    /// <summary>The layout for an object of <paramref name="objectSize"/> bytes, or an exception naming the cache and the problem.</summary>
-    public static SlabLayout Calculate(string name, int objectSize, int align, SlabFlags flags, bool hasCtor, int cpus)
+    /// <summary>
+    /// The layout for an object of <paramref name="objectSize"/> bytes, or an exception naming the cache and the
+    /// problem. <paramref name="inUse"/> is how many of those bytes the object really uses (the kernel's
+    /// <c>inuse</c>) when the size was rounded up to a size class; 0 means all of them.
+    /// </summary>
+    public static SlabLayout Calculate(string name, int objectSize, int align, SlabFlags flags, bool hasCtor, int cpus, int inUse = 0)
     {
         if (objectSize < 1 || objectSize > MaxObjectSize)
             throw new ArgumentOutOfRangeException(nameof(objectSize), objectSize,
@@ -39,11 +43,14 @@ internal readonly record struct SlabLayout(
 
         int size = AlignUp(objectSize, MinAlign);
         int offset;
+        int used = AlignUp(inUse > 0 ? Math.Min(inUse, objectSize) : objectSize, MinAlign);
         if (hasCtor)
         {
-            // A constructed object must keep its state while free: the free pointer goes after it (SLUB does the same).
-            offset = size;
-            size += sizeof(long);
+            // A constructed object must keep its state while free: the free pointer goes after the bytes in use,
+            // inside the slot when rounding left room, else after it (SLUB does the same).
+            offset = used;
+            if (used + sizeof(long) > size)
+                size += sizeof(long);
         }
         else
             offset = (objectSize / 2) & ~(sizeof(long) - 1); // mid-object, away from small over/underflows
