@@ -21,6 +21,7 @@ using SlabGen.Benchmarks.Reporting;
 // With no --filter (or --list, --help, ...), every benchmark runs.
 
 var started = DateTime.UtcNow;
+string? loadBefore = LoadAverage();
 var wall = Stopwatch.StartNew();
 bool quick = false, memory = true, memoryOnly = false;
 bool? inProcessChoice = null;
@@ -71,7 +72,7 @@ if (listOnly)
 List<ScenarioResult> scenarios = Results.From(summaries);
 var run = new RunInfo(Machine(), $"{RuntimeInformation.FrameworkDescription}, {RuntimeInformation.OSDescription}",
     "dotnet run -c Release --project benchmarks/SlabGen.Benchmarks --" + (args.Length > 0 ? " " + string.Join(' ', args) : ""),
-    BenchConfig.Describe(quick, inProcess), started, wall.Elapsed);
+    BenchConfig.Describe(quick, inProcess), started, wall.Elapsed, loadBefore, LoadAverage());
 if (scenarios.Count > 0 || footprint != null)
 {
     string dir = resultsDir ?? Path.Combine(RepositoryRoot(), "benchmarks", "results");
@@ -102,6 +103,24 @@ static string RepositoryRoot()
             if (File.Exists(Path.Combine(d.FullName, "SlabGen.sln")))
                 return d.FullName;
     return Directory.GetCurrentDirectory();
+}
+
+// The 1, 5 and 15 minute load averages (Linux), or null.
+static string? LoadAverage()
+{
+    try
+    {
+        string[] f = File.ReadAllText("/proc/loadavg").Split(' ');
+        return $"{f[0]}, {f[1]}, {f[2]}";
+    }
+    catch (IOException)
+    {
+        return null;
+    }
+    catch (UnauthorizedAccessException)
+    {
+        return null;
+    }
 }
 
 // "CPU model, N logical cores, M GiB" from /proc (Linux), or what .NET knows elsewhere.

@@ -20,6 +20,8 @@ public static class MarkdownSummary
         sb.AppendLine($"- Command: `{run.Command}`");
         sb.AppendLine($"- Job: {run.Job}");
         sb.AppendLine($"- Run: {run.Started:yyyy-MM-dd HH:mm} UTC, {run.WallTime.TotalSeconds:F0} s wall time");
+        if (run.LoadBefore != null)
+            sb.AppendLine($"- Load average (1, 5, 15 min) before / after: {run.LoadBefore} / {run.LoadAfter}: other processes on the machine share its cores, and inflate absolute numbers");
         sb.AppendLine();
         if (scenarios.Count > 0)
         {
@@ -87,4 +89,5 @@ public static class MarkdownSummary
 }
 
 /// <summary>What the summary says about the run itself.</summary>
-public sealed record RunInfo(string Machine, string Runtime, string Command, string Job, DateTime Started, TimeSpan WallTime);
+public sealed record RunInfo(string Machine, string Runtime, string Command, string Job, DateTime Started, TimeSpan WallTime,
+    string? LoadBefore = null, string? LoadAfter = null);

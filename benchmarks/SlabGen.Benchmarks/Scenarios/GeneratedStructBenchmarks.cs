@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using BenchmarkDotNet.Attributes;
 using SlabGen.Benchmarks.Infrastructure;
@@ -15,8 +16,9 @@ public partial struct GeneratedObject
 
 /// <summary>
 /// The generated API (<c>GeneratedObject.Alloc()</c> / <c>GeneratedObject.Free(p)</c>) against the hand-written
-/// <see cref="SlabCache{T}"/> of an equally sized struct and the peers, 64 bytes, freed at once (Held = 1) or held
-/// 1,024 at a time. Reported per alloc+free pair.
+/// <see cref="SlabCache{T}"/> of an equally sized struct and the peers, 64 bytes. Held = 1: alloc+free pairs in one
+/// loop, as in <see cref="HotPairBenchmarks"/>; Held = 1,024: allocate 1,024 then free them, as in
+/// <see cref="Batch1024Benchmarks"/>. Reported per alloc+free pair.
 /// </summary>
 [BenchmarkCategory("generated")]
 public unsafe class GeneratedStructBenchmarks
@@ -45,7 +47,53 @@ public unsafe class GeneratedStructBenchmarks
     [Benchmark(Baseline = true, OperationsPerInvoke = Ops)]
     public void NativeMemoryAllocFree()
     {
-        nint[] ptrs = _ptrs;
+        if (Held == 1)
+            NativePairs();
+        else
+            NativeRounds(_ptrs);
+    }
+
+    [Benchmark(OperationsPerInvoke = Ops)]
+    public void SlabGenGenerated()
+    {
+        if (Held == 1)
+            GeneratedPairs();
+        else
+            GeneratedRounds(_ptrs);
+    }
+
+    [Benchmark(OperationsPerInvoke = Ops)]
+    public void SlabGenTyped()
+    {
+        if (Held == 1)
+            TypedPairs(_typed);
+        else
+            TypedRounds(_typed, _ptrs);
+    }
+
+    [Benchmark(OperationsPerInvoke = Ops)]
+    public void ArrayPoolShared()
+    {
+        if (Held == 1)
+            ArrayPoolPairs();
+        else
+            ArrayPoolRounds(_arrays);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void NativePairs()
+    {
+        for (int i = 0; i < Ops; i++)
+        {
+            long* p = (long*)NativeMemory.Alloc(64);
+            *p = i;
+            NativeMemory.Free(p);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void NativeRounds(nint[] ptrs)
+    {
         for (int round = Ops / ptrs.Length; round > 0; round--)
         {
             for (int i = 0; i < ptrs.Length; i++)
@@ -59,10 +107,20 @@ public unsafe class GeneratedStructBenchmarks
         }
     }
 
-    [Benchmark(OperationsPerInvoke = Ops)]
-    public void SlabGenGenerated()
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void GeneratedPairs()
     {
-        nint[] ptrs = _ptrs;
+        for (int i = 0; i < Ops; i++)
+        {
+            GeneratedObject* p = GeneratedObject.Alloc();
+            p->Stamp = i;
+            GeneratedObject.Free(p);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void GeneratedRounds(nint[] ptrs)
+    {
         for (int round = Ops / ptrs.Length; round > 0; round--)
         {
             for (int i = 0; i < ptrs.Length; i++)
@@ -76,11 +134,20 @@ public unsafe class GeneratedStructBenchmarks
         }
     }
 
-    [Benchmark(OperationsPerInvoke = Ops)]
-    public void SlabGenTyped()
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void TypedPairs(SlabCache<Blob64> cache)
     {
-        nint[] ptrs = _ptrs;
-        SlabCache<Blob64> cache = _typed;
+        for (int i = 0; i < Ops; i++)
+        {
+            Blob64* p = cache.Alloc();
+            p->Stamp = i;
+            cache.Free(p);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void TypedRounds(SlabCache<Blob64> cache, nint[] ptrs)
+    {
         for (int round = Ops / ptrs.Length; round > 0; round--)
         {
             for (int i = 0; i < ptrs.Length; i++)
@@ -94,10 +161,21 @@ public unsafe class GeneratedStructBenchmarks
         }
     }
 
-    [Benchmark(OperationsPerInvoke = Ops)]
-    public void ArrayPoolShared()
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ArrayPoolPairs()
     {
-        byte[][] arrays = _arrays;
+        ArrayPool<byte> pool = ArrayPool<byte>.Shared;
+        for (int i = 0; i < Ops; i++)
+        {
+            byte[] a = pool.Rent(64);
+            a[0] = (byte)i;
+            pool.Return(a);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ArrayPoolRounds(byte[][] arrays)
+    {
         ArrayPool<byte> pool = ArrayPool<byte>.Shared;
         for (int round = Ops / arrays.Length; round > 0; round--)
         {

@@ -1,5 +1,6 @@
 using System;
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using BenchmarkDotNet.Attributes;
 
@@ -7,8 +8,8 @@ namespace SlabGen.Benchmarks.Scenarios;
 
 /// <summary>
 /// Allocations of random sizes, uniform in 8..1,024 bytes (a fixed seed, the same sequence for every peer): either
-/// freed at once (Held = 1) or held 1,024 at a time and then freed. Each block is written at both ends. Reported per
-/// alloc+free pair.
+/// alloc+free pairs in one loop (Held = 1) or 1,024 allocated and then freed. Each block is written at both ends.
+/// Reported per alloc+free pair.
 /// </summary>
 [BenchmarkCategory("kmalloc")]
 public unsafe class KmallocBenchmarks
@@ -31,7 +32,7 @@ public unsafe class KmallocBenchmarks
             _sizes[i] = random.Next(8, 1025);
         _ptrs = new nint[Held];
         _arrays = new byte[Held][];
-        // Touch every kmalloc cache once so no size class is created inside a measured invocation.
+        // Touch every kmalloc cache once so no size class is first used inside a measured invocation.
         for (int i = 0; i < _sizes.Length; i++)
             Kmalloc.Free(Kmalloc.Alloc((nuint)_sizes[i]));
     }
@@ -39,9 +40,56 @@ public unsafe class KmallocBenchmarks
     [Benchmark(Baseline = true, OperationsPerInvoke = Ops)]
     public void NativeMemoryAllocFree()
     {
-        int[] sizes = _sizes;
-        nint[] ptrs = _ptrs;
-        for (int start = 0; start < Ops; start += ptrs.Length)
+        if (Held == 1)
+            NativePairs(_sizes);
+        else
+            NativeRounds(_sizes, _ptrs);
+    }
+
+    [Benchmark(OperationsPerInvoke = Ops)]
+    public void SlabGenKmalloc()
+    {
+        if (Held == 1)
+            KmallocPairs(_sizes);
+        else
+            KmallocRounds(_sizes, _ptrs);
+    }
+
+    [Benchmark(OperationsPerInvoke = Ops)]
+    public void ArrayPoolShared()
+    {
+        if (Held == 1)
+            ArrayPoolPairs(_sizes);
+        else
+            ArrayPoolRounds(_sizes, _arrays);
+    }
+
+    [Benchmark(OperationsPerInvoke = Ops)]
+    public void GcNew()
+    {
+        if (Held == 1)
+            GcPairs(_sizes, _arrays);
+        else
+            GcRounds(_sizes, _arrays);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void NativePairs(int[] sizes)
+    {
+        for (int i = 0; i < sizes.Length; i++)
+        {
+            int size = sizes[i];
+            byte* p = (byte*)NativeMemory.Alloc((nuint)size);
+            p[0] = 1;
+            p[size - 1] = 2;
+            NativeMemory.Free(p);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void NativeRounds(int[] sizes, nint[] ptrs)
+    {
+        for (int start = 0; start < sizes.Length; start += ptrs.Length)
         {
             for (int i = 0; i < ptrs.Length; i++)
             {
@@ -56,12 +104,23 @@ public unsafe class KmallocBenchmarks
         }
     }
 
-    [Benchmark(OperationsPerInvoke = Ops)]
-    public void SlabGenKmalloc()
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void KmallocPairs(int[] sizes)
     {
-        int[] sizes = _sizes;
-        nint[] ptrs = _ptrs;
-        for (int start = 0; start < Ops; start += ptrs.Length)
+        for (int i = 0; i < sizes.Length; i++)
+        {
+            int size = sizes[i];
+            byte* p = (byte*)Kmalloc.Alloc((nuint)size);
+            p[0] = 1;
+            p[size - 1] = 2;
+            Kmalloc.Free(p);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void KmallocRounds(int[] sizes, nint[] ptrs)
+    {
+        for (int start = 0; start < sizes.Length; start += ptrs.Length)
         {
             for (int i = 0; i < ptrs.Length; i++)
             {
@@ -76,13 +135,25 @@ public unsafe class KmallocBenchmarks
         }
     }
 
-    [Benchmark(OperationsPerInvoke = Ops)]
-    public void ArrayPoolShared()
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ArrayPoolPairs(int[] sizes)
     {
-        int[] sizes = _sizes;
-        byte[][] arrays = _arrays;
         ArrayPool<byte> pool = ArrayPool<byte>.Shared;
-        for (int start = 0; start < Ops; start += arrays.Length)
+        for (int i = 0; i < sizes.Length; i++)
+        {
+            int size = sizes[i];
+            byte[] a = pool.Rent(size);
+            a[0] = 1;
+            a[size - 1] = 2;
+            pool.Return(a);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ArrayPoolRounds(int[] sizes, byte[][] arrays)
+    {
+        ArrayPool<byte> pool = ArrayPool<byte>.Shared;
+        for (int start = 0; start < sizes.Length; start += arrays.Length)
         {
             for (int i = 0; i < arrays.Length; i++)
             {
@@ -100,12 +171,24 @@ public unsafe class KmallocBenchmarks
         }
     }
 
-    [Benchmark(OperationsPerInvoke = Ops)]
-    public void GcNew()
+    /// <summary>Plain <c>new byte[size]</c>; each array escapes to <paramref name="sink"/> so it is not stack-allocated.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void GcPairs(int[] sizes, byte[][] sink)
     {
-        int[] sizes = _sizes;
-        byte[][] arrays = _arrays;
-        for (int start = 0; start < Ops; start += arrays.Length)
+        for (int i = 0; i < sizes.Length; i++)
+        {
+            int size = sizes[i];
+            byte[] a = new byte[size];
+            a[0] = 1;
+            a[size - 1] = 2;
+            sink[0] = a;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void GcRounds(int[] sizes, byte[][] arrays)
+    {
+        for (int start = 0; start < sizes.Length; start += arrays.Length)
         {
             for (int i = 0; i < arrays.Length; i++)
             {
