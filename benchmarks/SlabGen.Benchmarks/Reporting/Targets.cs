@@ -25,8 +25,8 @@ public static class Targets
                 return;
             }
             double speedup = native.MedianNs / p.MedianNs;
-            checks.Add(new TargetCheck(what,
-                $"{p.MedianNs:F2} ns vs {native.MedianNs:F2} ns: {speedup:F2}x faster", speedup >= factor));
+            string how = speedup >= 1 ? $"{speedup:F2}x faster" : $"{1 / speedup:F2}x slower";
+            checks.Add(new TargetCheck(what, $"{p.MedianNs:F2} ns vs {native.MedianNs:F2} ns: {how}", speedup >= factor));
         }
 
         void Beats(string scenarioKey, string method, string peer, string what)
@@ -39,8 +39,9 @@ public static class Targets
                 checks.Add(new TargetCheck(what, "not run", null));
                 return;
             }
-            checks.Add(new TargetCheck(what,
-                $"{p.MedianNs:F2} ns vs {other.MedianNs:F2} ns ({other.MedianNs / p.MedianNs:F2}x)", p.MedianNs < other.MedianNs));
+            double r = other.MedianNs / p.MedianNs;
+            string how = r >= 1 ? $"{r:F2}x faster" : $"{1 / r:F2}x slower";
+            checks.Add(new TargetCheck(what, $"{p.MedianNs:F2} ns vs {other.MedianNs:F2} ns: {how}", p.MedianNs < other.MedianNs));
         }
 
         foreach ((string key, string label) in new[]

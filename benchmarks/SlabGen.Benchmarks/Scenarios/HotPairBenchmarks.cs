@@ -78,7 +78,9 @@ public unsafe class HotPairBenchmarks
             Typed(_typed256);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    // Each size gets its own method (and T its own native code), so that when the quick mode runs both sizes in one
+    // process the second size does not run code tiered and profiled (PGO) for the first.
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Typed<T>(SlabCache<T> cache) where T : unmanaged
     {
         for (int i = 0; i < Ops; i++)
@@ -89,14 +91,35 @@ public unsafe class HotPairBenchmarks
         }
     }
 
+    /// <summary>Renting with a constant size, as user code would (the pool then picks its bucket at compile time).</summary>
     [Benchmark(OperationsPerInvoke = Ops)]
     public void ArrayPoolShared()
     {
+        if (Size == 64)
+            Rent64();
+        else
+            Rent256();
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void Rent64()
+    {
         ArrayPool<byte> pool = ArrayPool<byte>.Shared;
-        int size = Size;
         for (int i = 0; i < Ops; i++)
         {
-            byte[] a = pool.Rent(size);
+            byte[] a = pool.Rent(64);
+            a[0] = (byte)i;
+            pool.Return(a);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void Rent256()
+    {
+        ArrayPool<byte> pool = ArrayPool<byte>.Shared;
+        for (int i = 0; i < Ops; i++)
+        {
+            byte[] a = pool.Rent(256);
             a[0] = (byte)i;
             pool.Return(a);
         }
@@ -106,24 +129,30 @@ public unsafe class HotPairBenchmarks
     public void ObjectPoolDefault()
     {
         if (Size == 64)
-        {
-            ObjectPool<Obj64> pool = _pool64;
-            for (int i = 0; i < Ops; i++)
-            {
-                Obj64 o = pool.Get();
-                o.Stamp = i;
-                pool.Return(o);
-            }
-        }
+            Pooled(_pool64);
         else
+            Pooled(_pool256);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void Pooled(ObjectPool<Obj64> pool)
+    {
+        for (int i = 0; i < Ops; i++)
         {
-            ObjectPool<Obj256> pool = _pool256;
-            for (int i = 0; i < Ops; i++)
-            {
-                Obj256 o = pool.Get();
-                o.Stamp = i;
-                pool.Return(o);
-            }
+            Obj64 o = pool.Get();
+            o.Stamp = i;
+            pool.Return(o);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void Pooled(ObjectPool<Obj256> pool)
+    {
+        for (int i = 0; i < Ops; i++)
+        {
+            Obj256 o = pool.Get();
+            o.Stamp = i;
+            pool.Return(o);
         }
     }
 
@@ -132,20 +161,22 @@ public unsafe class HotPairBenchmarks
     public void GcNew()
     {
         if (Size == 64)
-        {
-            for (int i = 0; i < Ops; i++)
-            {
-                var o = new Obj64 { Stamp = i };
-                _sink = o;
-            }
-        }
+            New64();
         else
-        {
-            for (int i = 0; i < Ops; i++)
-            {
-                var o = new Obj256 { Stamp = i };
-                _sink = o;
-            }
-        }
+            New256();
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void New64()
+    {
+        for (int i = 0; i < Ops; i++)
+            _sink = new Obj64 { Stamp = i };
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void New256()
+    {
+        for (int i = 0; i < Ops; i++)
+            _sink = new Obj256 { Stamp = i };
     }
 }
