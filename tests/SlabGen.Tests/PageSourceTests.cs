@@ -33,22 +33,34 @@ public unsafe class PageSourceTests
             PageSource.FreeBlock(client, PageSource.VirtToSlab((void*)b, order));
         Assert.Equal(0, client.Blocks);
         client.Close();
-        Assert.Equal(0, client.PcpCount);
+        Assert.Empty(client.Resident);
     }
 
     [Fact]
-    public void Freed_blocks_park_on_the_hot_list_and_come_back_first()
+    public void Freed_blocks_stay_resident_come_back_first_and_age_out()
     {
         var client = new PageSource.PageClient(PageSource.OwnerLarge, 0);
         Slab* a = PageSource.AllocBlock(client);
         byte* baseA = a->Base;
+        baseA[100] = 42;
         PageSource.FreeBlock(client, a);
-        Assert.Equal(1, client.PcpCount);
+        Assert.Single(client.Resident);
         Slab* b = PageSource.AllocBlock(client);
         Assert.True(b->Base == baseA);
-        Assert.Equal(0, client.PcpCount);
+        Assert.Equal(42, baseA[100]); // not discarded: the same page came back
+        Assert.Empty(client.Resident);
+        Slab* c = PageSource.AllocBlock(client);
         PageSource.FreeBlock(client, b);
-        Assert.Equal(1, PageSource.DrainPcp(client));
+        PageSource.FreeBlock(client, c);
+        Assert.Equal(2, client.Resident.Count);
+        PageSource.AgeResident(); // first pass: the low-water mark starts from here
+        Assert.Equal(2, client.Resident.Count);
+        Slab* d = PageSource.AllocBlock(client); // one is reused during the interval...
+        Assert.True(d != null);
+        PageSource.AgeResident(); // ...so only the one that sat idle the whole interval goes
+        Assert.Empty(client.Resident);
+        PageSource.FreeBlock(client, d);
+        Assert.Equal(1, PageSource.ReleaseResident(client));
         Assert.Equal(0, client.Blocks);
         client.Close();
     }
@@ -71,8 +83,9 @@ public unsafe class PageSourceTests
         Slab* only = PageSource.AllocBlock(client);
         int arena = PageSource.ArenaOf(only->Base);
         Assert.Equal(PageSource.OwnerLarge, PageSource.Owner[arena]);
-        Assert.Equal(0, client.PcpHigh); // 4 MiB blocks are never parked
         PageSource.FreeBlock(client, only);
+        Assert.Equal(PageSource.OwnerLarge, PageSource.Owner[arena]); // resident until released
+        PageSource.ReleaseResident(client);
         Assert.Equal(PageSource.OwnerNone, PageSource.Owner[arena]);
         client.Close();
     }

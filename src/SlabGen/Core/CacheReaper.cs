@@ -81,7 +81,7 @@ internal static class CacheReaper
             int freed = 0;
             foreach (SlabCache cache in CacheChain.Caches)
                 freed += cache.ReapLocked();
-            PageAlloc.PageSource.DrainAllPcp();
+            PageAlloc.PageSource.AgeResident();
             Interlocked.Increment(ref s_passes);
             return freed;
         }

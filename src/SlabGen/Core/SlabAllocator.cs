@@ -40,6 +40,9 @@ public static class SlabAllocator
     /// <summary>Bytes of slab and large-kmalloc blocks the page source has handed out now.</summary>
     public static long PageBytes => PageSource.BlockBytes;
 
+    /// <summary>Bytes of freed blocks whose pages are still resident, kept for reuse; the reaper gives back those that stay idle for a pass, and <see cref="SlabCache.Shrink"/> a cache's at once.</summary>
+    public static long ResidentFreeBytes => PageSource.ResidentFreeBytes;
+
     /// <summary>Bytes of slab descriptors (the struct page tables) for the arenas in use.</summary>
     public static long MetadataBytes => PageSource.MetadataBytes;
 

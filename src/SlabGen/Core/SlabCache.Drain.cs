@@ -46,7 +46,7 @@ public sealed unsafe partial class SlabCache
         {
             var spinner = new SpinWait();
             while (Volatile.Read(ref ((Magazine*)p)->InUse) != 0)
-                spinner.SpinOnce();
+                spinner.SpinOnce(sleep1Threshold: -1); // the owner is a few instructions from done: yield, never sleep
         }
 
         foreach (nint p in victims)
@@ -159,7 +159,7 @@ public sealed unsafe partial class SlabCache
             int freed = 0;
             foreach (KmemCacheNode n in _nodes)
                 freed += DrainFreelist(n, int.MaxValue);
-            PageSource.DrainPcp(_pages);
+            PageSource.ReleaseResident(_pages);
             return freed;
         }
     }

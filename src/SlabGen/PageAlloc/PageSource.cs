@@ -97,34 +97,49 @@ internal static unsafe class PageSource
     /// <summary>Order of the blocks in arena <paramref name="arena"/> (which must be open).</summary>
     public static int OrderOfArena(int arena) => s_arenas[arena]!.Order;
 
+    /// <summary>
+    /// Resident free blocks allowed in all (<c>pcp->high</c> writ large): beyond it a freed block's pages go back to
+    /// the OS at once.
+    /// </summary>
+    public const long MaxResidentFreeBytes = 256L << 20;
+
+    private static long s_residentFreeBytes;
+
+    /// <summary>Bytes of freed blocks still resident, waiting for reuse or for the reaper to discard them.</summary>
+    public static long ResidentFreeBytes => Volatile.Read(ref s_residentFreeBytes);
+
     /// <summary>Takes one block of 2^<see cref="PageClient.Order"/> pages for <paramref name="client"/> (<c>alloc_pages</c>); null when the reserve is exhausted.</summary>
     public static Slab* AllocBlock(PageClient client)
     {
         lock (s_lock)
         {
-            if (client.PcpCount > 0)
+            Slab* slab;
+            if (client.Resident.Count > 0)
             {
-                // A block freed moments ago: still resident, so no page faults and no system call.
-                Slab* hot = client.Pcp[--client.PcpCount];
-                byte* hotBase = hot->Base;
-                *hot = default;
-                hot->Base = hotBase;
-                client.Blocks++;
-                return hot;
+                // A block freed earlier and still resident: no page faults, no system call (the pcp lists' point).
+                slab = (Slab*)client.Resident.Pop();
+                client.ResidentLow = Math.Min(client.ResidentLow, client.Resident.Count);
+                s_residentFreeBytes -= (long)client.BlockBytes;
+                byte* residentBase = slab->Base;
+                *slab = default;
+                slab->Base = residentBase;
             }
-            Arena? arena = client.Available.Count > 0 ? client.Available[^1] : OpenArena(client);
-            if (arena == null)
-                return null;
-            int index = arena.FreeTop > 0 ? arena.FreeStack[--arena.FreeTop] : arena.Bump++;
-            arena.Used++;
-            if (arena.FreeTop == 0 && arena.Bump == arena.BlockCount)
+            else
             {
-                client.Available.RemoveAt(client.Available.Count - 1);
-                arena.IsAvailable = false;
+                Arena? arena = client.Available.Count > 0 ? client.Available[^1] : OpenArena(client);
+                if (arena == null)
+                    return null;
+                int index = arena.FreeTop > 0 ? arena.FreeStack[--arena.FreeTop] : arena.Bump++;
+                arena.Used++;
+                if (arena.FreeTop == 0 && arena.Bump == arena.BlockCount)
+                {
+                    client.Available.RemoveAt(client.Available.Count - 1);
+                    arena.IsAvailable = false;
+                }
+                slab = Pages[arena.Index] + index;
+                *slab = default;
+                slab->Base = Base + ((nuint)arena.Index << ArenaShift) + ((nuint)index << (PageShift + client.Order));
             }
-            Slab* slab = Pages[arena.Index] + index;
-            *slab = default;
-            slab->Base = Base + ((nuint)arena.Index << ArenaShift) + ((nuint)index << (PageShift + client.Order));
             s_blockBytes += (long)client.BlockBytes;
             client.Blocks++;
             return slab;
@@ -132,52 +147,68 @@ internal static unsafe class PageSource
     }
 
     /// <summary>
-    /// Gives a block back (<c>free_unref_page</c>): onto the client's short list of hot blocks when it has room, the
-    /// way the buddy allocator parks freed pages on per-CPU page lists; else straight back (<see cref="ReleaseBlock"/>).
+    /// Gives a block back (<c>free_unref_page</c>): it stays resident on the client's free list, so a cache that
+    /// crosses its <c>free_limit</c> and grows again moments later pays no page faults; past
+    /// <see cref="MaxResidentFreeBytes"/> its pages go back to the OS at once (<see cref="ReleaseBlock"/>).
     /// </summary>
     public static void FreeBlock(PageClient client, Slab* slab)
     {
         lock (s_lock)
         {
-            if (client.PcpCount < client.PcpHigh)
+            s_blockBytes -= (long)client.BlockBytes;
+            client.Blocks--;
+            if (s_residentFreeBytes + (long)client.BlockBytes <= MaxResidentFreeBytes)
             {
-                client.Pcp[client.PcpCount++] = slab;
-                client.Blocks--;
+                client.Resident.Push((nint)slab);
+                s_residentFreeBytes += (long)client.BlockBytes;
                 return;
             }
         }
         ReleaseBlock(client, slab);
     }
 
-    /// <summary>Releases the hot blocks of every client (the periodic <c>drain_all_pages</c>); returns how many.</summary>
-    public static int DrainAllPcp()
+    /// <summary>
+    /// Ages every client's resident free blocks (the periodic <c>drain_all_pages</c>): blocks that sat unused since
+    /// the previous pass go back to the OS. Returns how many.
+    /// </summary>
+    public static int AgeResident()
     {
         PageClient[] clients;
         lock (s_lock)
             clients = s_clients.ToArray();
-        int drained = 0;
+        int released = 0;
         foreach (PageClient client in clients)
-            drained += DrainPcp(client);
-        return drained;
+        {
+            int idle;
+            lock (s_lock)
+            {
+                idle = client.ResidentLow;
+                client.ResidentLow = client.Resident.Count - idle;
+            }
+            released += ReleaseResident(client, idle);
+        }
+        return released;
     }
 
-    /// <summary>Releases every hot block of <paramref name="client"/> to the OS (<c>drain_pages</c>); returns how many.</summary>
-    public static int DrainPcp(PageClient client)
+    /// <summary>Releases up to <paramref name="max"/> of <paramref name="client"/>'s resident free blocks to the OS (<c>drain_pages</c>); returns how many.</summary>
+    public static int ReleaseResident(PageClient client, int max = int.MaxValue)
     {
-        int drained = 0;
-        while (true)
+        int released = 0;
+        while (released < max)
         {
             Slab* slab;
             lock (s_lock)
             {
-                if (client.PcpCount == 0)
-                    return drained;
-                slab = client.Pcp[--client.PcpCount];
-                client.Blocks++;
+                if (client.Resident.Count == 0)
+                    break;
+                slab = (Slab*)client.Resident.Pop();
+                client.ResidentLow = Math.Min(client.ResidentLow, client.Resident.Count);
+                s_residentFreeBytes -= (long)client.BlockBytes;
             }
             ReleaseBlock(client, slab);
-            drained++;
+            released++;
         }
+        return released;
     }
 
     /// <summary>Gives a block back for good (<c>__free_pages</c>): its physical pages return to the OS at once, its address range to the arena, and an arena with no blocks left to the reserve.</summary>
@@ -193,8 +224,6 @@ internal static unsafe class PageSource
             *slab = default;
             arena.FreeStack[arena.FreeTop++] = index;
             arena.Used--;
-            s_blockBytes -= (long)client.BlockBytes;
-            client.Blocks--;
             if (arena.Used == 0)
                 ReleaseArena(client, arena);
             else if (!arena.IsAvailable)
@@ -268,10 +297,10 @@ internal static unsafe class PageSource
                 s_clients.Add(this);
         }
 
-        /// <summary>Drains the hot blocks and forgets the client (its owner is gone).</summary>
+        /// <summary>Releases the resident free blocks and forgets the client (its owner is gone).</summary>
         public void Close()
         {
-            DrainPcp(this);
+            ReleaseResident(this);
             lock (s_lock)
                 s_clients.Remove(this);
         }
@@ -281,16 +310,13 @@ internal static unsafe class PageSource
         public nuint BlockBytes => (nuint)PageSize << Order;
         internal readonly List<Arena> Available = new();
 
-        /// <summary>Blocks this client holds now (not counting hot blocks parked on <see cref="Pcp"/>).</summary>
+        /// <summary>Blocks this client holds now (not counting its resident free blocks).</summary>
         public int Blocks;
 
-        /// <summary>Hot blocks: freed by the client but kept resident for its next allocation (<c>per_cpu_pages</c>).</summary>
-        internal readonly Slab*[] Pcp = new Slab*[MaxPcpHigh];
-        public int PcpCount;
+        /// <summary>Blocks the client freed whose pages are still resident, most recent on top (<c>per_cpu_pages</c>).</summary>
+        internal readonly Stack<nint> Resident = new();
 
-        /// <summary>How many hot blocks to keep (<c>pcp->high</c>): up to 8, and at most 256 KiB of them.</summary>
-        public int PcpHigh => Math.Clamp((256 << 10) >> (PageShift + Order), 0, MaxPcpHigh);
-
-        private const int MaxPcpHigh = 8;
+        /// <summary>The fewest resident free blocks since the last aging pass: that many sat unused the whole time.</summary>
+        internal int ResidentLow;
     }
 }
