@@ -35,6 +35,13 @@ internal unsafe struct Slab
     /// <summary>Objects the slab holds (<c>objects:15</c>).</summary>
     public ushort Objects;
 
+    /// <summary>
+    /// Objects never handed out yet are those from index <c>Bump</c> on: a new slab needs no freelist threaded
+    /// through memory nobody has touched, so growing a cache costs no cache misses on its objects. The freelist
+    /// holds only objects that were freed.
+    /// </summary>
+    public ushort Bump;
+
     /// <summary>Set while the slab is detached from every list on its way back to the page source.</summary>
     public byte Frozen;
 

@@ -138,7 +138,10 @@ public sealed unsafe partial class SlabCache
         return null;
     }
 
-    /// <summary>Moves up to <paramref name="batchCount"/> objects off <paramref name="slab"/>'s freelist into <paramref name="ac"/> (<c>alloc_block</c>).</summary>
+    /// <summary>
+    /// Moves up to <paramref name="batchCount"/> objects of <paramref name="slab"/> into <paramref name="ac"/>
+    /// (<c>alloc_block</c>): freed objects off the freelist first, then ones never handed out.
+    /// </summary>
     private int AllocBlock(ArrayCache* ac, Slab* slab, int batchCount)
     {
         int offset = _layout.Offset;
@@ -147,7 +150,10 @@ public sealed unsafe partial class SlabCache
         while (slab->InUse < slab->Objects && got < batchCount)
         {
             byte* obj = slab->Freelist;
-            slab->Freelist = *(byte**)(obj + offset);
+            if (obj != null)
+                slab->Freelist = *(byte**)(obj + offset);
+            else
+                obj = slab->Base + _layout.RedLeftPad + (nint)slab->Bump++ * _layout.Size;
             slab->InUse++;
             entries[ac->Avail++] = obj;
             got++;
@@ -158,20 +164,24 @@ public sealed unsafe partial class SlabCache
     /// <summary>Re-files <paramref name="slab"/> as full or partial after objects were taken (<c>fixup_slab_list</c>).</summary>
     private static void FixupSlabList(KmemCacheNode n, Slab* slab)
     {
-        n.ListDel(slab);
-        n.ListAdd(slab, slab->InUse == slab->Objects ? SlabList.Full : SlabList.Partial);
+        SlabList list = slab->InUse == slab->Objects ? SlabList.Full : SlabList.Partial;
+        if (slab->List != list)
+        {
+            n.ListDel(slab);
+            n.ListAdd(slab, list);
+        }
     }
 
     /// <summary>
     /// Takes a block from the page source and makes it a slab (<c>cache_grow_begin</c> + <c>cache_init_objs</c>):
-    /// runs the ctor on every object, then threads the freelist through them in address order.
+    /// runs the ctor on every object; objects are then handed out in address order from <see cref="Slab.Bump"/>.
     /// </summary>
     private Slab* CacheGrowBegin(int nodeId)
     {
         Slab* slab = PageSource.AllocBlock(_pages);
         if (slab == null)
             return null;
-        int num = _layout.ObjectsPerSlab, size = _layout.Size, offset = _layout.Offset;
+        int num = _layout.ObjectsPerSlab, size = _layout.Size;
         byte* first = slab->Base + _layout.RedLeftPad;
         if (_ctor != null)
         {
@@ -186,10 +196,8 @@ public sealed unsafe partial class SlabCache
                 throw;
             }
         }
-        for (int i = 0; i < num - 1; i++)
-            *(byte**)(first + (nint)i * size + offset) = first + (nint)(i + 1) * size;
-        *(byte**)(first + (nint)(num - 1) * size + offset) = null;
-        slab->Freelist = first;
+        slab->Freelist = null;
+        slab->Bump = 0;
         slab->Objects = (ushort)num;
         slab->Node = (ushort)nodeId;
         Interlocked.Increment(ref _grown);

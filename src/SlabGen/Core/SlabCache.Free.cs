@@ -148,11 +148,16 @@ public sealed unsafe partial class SlabCache
         {
             byte* obj = (byte*)objs[i];
             Slab* slab = SlabOf(obj);
-            n.ListDel(slab);
             *(byte**)(obj + offset) = slab->Freelist;
             slab->Freelist = obj;
             slab->InUse--;
-            n.ListAdd(slab, slab->InUse == 0 ? SlabList.Free : SlabList.Partial);
+            // Re-file the slab only when its list changes: full -> partial, or -> free.
+            SlabList list = slab->InUse == 0 ? SlabList.Free : SlabList.Partial;
+            if (slab->List != list)
+            {
+                n.ListDel(slab);
+                n.ListAdd(slab, list);
+            }
         }
         while (n.FreeObjects > n.FreeLimit && n.SlabsFree != null)
             DetachFreeSlab(n, ref destroy);
