@@ -33,9 +33,12 @@ internal readonly unsafe struct FastPath
 
     /// <summary>Pops an object from this thread's magazine (<c>____cache_alloc</c>'s <c>ac->entry[--ac->avail]</c>), or null.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void* TryAlloc()
+    public void* TryAlloc() => TryAlloc(ThreadMagazines.t_table);
+
+    /// <summary><see cref="TryAlloc()"/> with this thread's magazine table already read.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void* TryAlloc(Magazine** table)
     {
-        Magazine** table = ThreadMagazines.t_table;
         if (table != null)
         {
             Magazine* m = table[Slot];
@@ -62,9 +65,12 @@ internal readonly unsafe struct FastPath
 
     /// <summary>Pushes a checked object onto this thread's magazine (<c>__cache_free</c>'s fast case); false when it is full or absent.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool TryFree(void* obj)
+    public bool TryFree(void* obj) => TryFree(ThreadMagazines.t_table, obj);
+
+    /// <summary><see cref="TryFree(void*)"/> with this thread's magazine table already read.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryFree(Magazine** table, void* obj)
     {
-        Magazine** table = ThreadMagazines.t_table;
         if (table != null)
         {
             Magazine* m = table[Slot];

@@ -67,10 +67,11 @@ public static unsafe class Kmalloc
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void* Alloc(nuint size)
     {
+        Magazine** table = ThreadMagazines.t_table; // first, so that a Free right after can share the read
         if (size - 1 < MaxCacheSize)
         {
             int index = KmallocCaches.Index((int)size);
-            void* obj = s_fast[index].TryAlloc();
+            void* obj = s_fast[index].TryAlloc(table);
             return obj != null ? obj : s_caches[index].AllocSlow();
         }
         return AllocSlow(size, throwOnFailure: true);
@@ -127,6 +128,7 @@ public static unsafe class Kmalloc
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Free(void* p)
     {
+        Magazine** table = ThreadMagazines.t_table;
         nuint off = (nuint)p - (nuint)PageSource.Base;
         if (off < PageSource.ReserveBytes)
         {
@@ -137,7 +139,7 @@ public static unsafe class Kmalloc
                 FastPath* fast = s_fast + index;
                 if (index != 0 && fast->IsObject(p))
                 {
-                    if (!fast->TryFree(p))
+                    if (!fast->TryFree(table, p))
                         s_caches[index].FreeSlow(p);
                     return;
                 }
