@@ -1,5 +1,3 @@
-using System.Threading;
-
 namespace SlabGen.Core;
 
 /// <summary>
@@ -13,7 +11,7 @@ internal sealed unsafe class KmemCacheNode(int id, int cpusOnNode)
     public readonly int CpusOnNode = cpusOnNode;
 
     /// <summary><c>list_lock</c>: guards everything below.</summary>
-    public readonly Lock ListLock = new();
+    public readonly RawSpinLock ListLock = new();
 
     public Slab* SlabsPartial;
     public Slab* SlabsFull;

@@ -93,7 +93,7 @@ public sealed unsafe partial class SlabCache
         if (ac->Touched == 0 && batchCount > BatchRefillLimit)
             batchCount = BatchRefillLimit;
         KmemCacheNode n = _nodes[nodeId];
-        lock (n.ListLock)
+        using (n.ListLock.EnterScope())
         {
             if (n.Shared != null && ArrayCache.Transfer(ac, n.Shared, batchCount) > 0)
             {
@@ -207,7 +207,7 @@ public sealed unsafe partial class SlabCache
     /// <summary>Files a new slab on its node's lists (<c>cache_grow_end</c>).</summary>
     private static void CacheGrowEnd(KmemCacheNode n, Slab* slab)
     {
-        lock (n.ListLock)
+        using (n.ListLock.EnterScope())
         {
             n.ListAdd(slab, slab->InUse == 0 ? SlabList.Free : slab->InUse == slab->Objects ? SlabList.Full : SlabList.Partial);
             n.FreeObjects += slab->Objects - slab->InUse;

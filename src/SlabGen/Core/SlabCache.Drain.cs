@@ -114,7 +114,7 @@ public sealed unsafe partial class SlabCache
         foreach (KmemCacheNode n in _nodes)
         {
             Slab* destroy = null;
-            lock (n.ListLock)
+            using (n.ListLock.EnterScope())
             {
                 if (n.Shared != null)
                 {
@@ -139,7 +139,7 @@ public sealed unsafe partial class SlabCache
             toFree = (ac->Avail + 1) / 2;
         KmemCacheNode n = _nodes[nodeId];
         Slab* destroy = null;
-        lock (n.ListLock)
+        using (n.ListLock.EnterScope())
             FreeBlock(n, ArrayCache.Entry(ac), toFree, ref destroy);
         SlabsDestroy(destroy);
         ArrayCache.RemoveOldest(ArrayCache.Entry(ac), ref ac->Avail, toFree);
@@ -168,7 +168,7 @@ public sealed unsafe partial class SlabCache
     private int DrainFreelist(KmemCacheNode n, int max)
     {
         Slab* destroy = null;
-        lock (n.ListLock)
+        using (n.ListLock.EnterScope())
         {
             for (int i = 0; i < max && n.SlabsFree != null; i++)
                 DetachFreeSlab(n, ref destroy);
@@ -218,7 +218,7 @@ public sealed unsafe partial class SlabCache
             Slab* destroy = null;
             bool drainFree;
             long freeLimit;
-            lock (n.ListLock)
+            using (n.ListLock.EnterScope())
             {
                 ArrayCache* shared = n.Shared;
                 if (shared != null && shared->Avail > 0)

@@ -116,7 +116,7 @@ public sealed unsafe partial class SlabCache
         int batchCount = Math.Min(ac->BatchCount, ac->Avail);
         KmemCacheNode n = _nodes[nodeId];
         Slab* destroy = null;
-        lock (n.ListLock)
+        using (n.ListLock.EnterScope())
         {
             ArrayCache* shared = n.Shared;
             int room = shared != null ? shared->Limit - shared->Avail : 0;
@@ -197,7 +197,7 @@ public sealed unsafe partial class SlabCache
             int mine = _nodes.Length > 1 ? PartitionLocal(objs, count, node) : count;
             KmemCacheNode n = _nodes[node];
             Slab* destroy = null;
-            lock (n.ListLock)
+            using (n.ListLock.EnterScope())
                 FreeBlock(n, objs, mine, ref destroy);
             SlabsDestroy(destroy);
             objs += mine;

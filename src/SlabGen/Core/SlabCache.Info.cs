@@ -11,7 +11,7 @@ public sealed unsafe partial class SlabCache
     {
         long totalSlabs = 0, freeSlabs = 0, freeObjects = 0, sharedAvail = 0;
         foreach (KmemCacheNode n in _nodes)
-            lock (n.ListLock)
+            using (n.ListLock.EnterScope())
             {
                 totalSlabs += n.TotalSlabs;
                 freeSlabs += n.NrFree;
@@ -68,7 +68,7 @@ public sealed unsafe partial class SlabCache
             CpuSlot.Release(slot);
         }
         foreach (KmemCacheNode n in _nodes)
-            lock (n.ListLock)
+            using (n.ListLock.EnterScope())
                 cached += n.Shared != null ? n.Shared->Avail : 0;
         return cached;
     }
@@ -77,7 +77,7 @@ public sealed unsafe partial class SlabCache
     internal (int Slabs, long FreeObjects, long FreeLimit) NodeState(int node)
     {
         KmemCacheNode n = _nodes[node];
-        lock (n.ListLock)
+        using (n.ListLock.EnterScope())
             return (n.TotalSlabs, n.FreeObjects, n.FreeLimit);
     }
 

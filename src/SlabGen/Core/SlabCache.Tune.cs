@@ -85,7 +85,7 @@ public sealed unsafe partial class SlabCache
             KmemCacheNode n = _nodes[node];
             Slab* destroy = null;
             ArrayCache* oldShared;
-            lock (n.ListLock)
+            using (n.ListLock.EnterScope())
             {
                 oldShared = n.Shared;
                 n.Shared = (ArrayCache*)newShared[node];

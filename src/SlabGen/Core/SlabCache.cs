@@ -264,7 +264,7 @@ public sealed unsafe partial class SlabCache : IDisposable
     {
         long inUse = 0;
         foreach (KmemCacheNode n in _nodes)
-            lock (n.ListLock)
+            using (n.ListLock.EnterScope())
             {
                 for (Slab* s = n.SlabsPartial; s != null; s = s->Next)
                     inUse += s->InUse;
