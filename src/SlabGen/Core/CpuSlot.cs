@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using System.Threading;
 
 namespace SlabGen.Core;
 
@@ -20,19 +19,7 @@ internal unsafe struct CpuSlot
     public long FreeMiss;
     public long RemoteFrees;
 
-    public static void Acquire(CpuSlot* slot)
-    {
-        if (Interlocked.CompareExchange(ref slot->Lock, 1, 0) != 0)
-            AcquireContended(slot);
-    }
+    public static void Acquire(CpuSlot* slot) => RawSpinLock.Acquire(ref slot->Lock);
 
-    public static void Release(CpuSlot* slot) => Volatile.Write(ref slot->Lock, 0);
-
-    private static void AcquireContended(CpuSlot* slot)
-    {
-        var spinner = new SpinWait();
-        do
-            spinner.SpinOnce(sleep1Threshold: -1);
-        while (Volatile.Read(ref slot->Lock) != 0 || Interlocked.CompareExchange(ref slot->Lock, 1, 0) != 0);
-    }
+    public static void Release(CpuSlot* slot) => RawSpinLock.Release(ref slot->Lock);
 }

@@ -3,9 +3,10 @@ using System.Threading;
 namespace SlabGen.Core;
 
 /// <summary>
-/// The kernel's <c>raw_spinlock_t</c> for <c>list_lock</c>: one compare-and-swap to take, one store to release, no
-/// owner bookkeeping (a <see cref="Lock"/> reads the managed thread id from thread-local storage on every enter).
-/// Critical sections are bounded by a batch of objects; a waiter spins, then yields its core.
+/// The kernel's <c>raw_spinlock_t</c>: one compare-and-swap to take, one store to release, no owner bookkeeping (a
+/// <see cref="Lock"/> reads the managed thread id from thread-local storage on every enter). Used for
+/// <c>list_lock</c> and, on a lock word in native memory, for each CPU's guard. Sections are bounded by a batch of
+/// objects; a waiter spins, then yields its core, and never sleeps.
 /// </summary>
 internal sealed class RawSpinLock
 {
@@ -14,22 +15,31 @@ internal sealed class RawSpinLock
     /// <summary>Takes the lock for the scope of a <c>using</c> (<c>spin_lock</c> ... <c>spin_unlock</c>).</summary>
     public Scope EnterScope()
     {
-        if (Interlocked.CompareExchange(ref _held, 1, 0) != 0)
-            EnterContended();
+        Acquire(ref _held);
         return new Scope(this);
     }
 
-    private void EnterContended()
+    /// <summary><c>spin_lock</c> on any lock word.</summary>
+    public static void Acquire(ref int word)
+    {
+        if (Interlocked.CompareExchange(ref word, 1, 0) != 0)
+            AcquireContended(ref word);
+    }
+
+    /// <summary><c>spin_unlock</c> on any lock word.</summary>
+    public static void Release(ref int word) => Volatile.Write(ref word, 0);
+
+    private static void AcquireContended(ref int word)
     {
         var spinner = new SpinWait();
         do
             spinner.SpinOnce(sleep1Threshold: -1);
-        while (Volatile.Read(ref _held) != 0 || Interlocked.CompareExchange(ref _held, 1, 0) != 0);
+        while (Volatile.Read(ref word) != 0 || Interlocked.CompareExchange(ref word, 1, 0) != 0);
     }
 
     /// <summary>Releases the lock when disposed.</summary>
     public readonly ref struct Scope(RawSpinLock owner)
     {
-        public void Dispose() => Volatile.Write(ref owner._held, 0);
+        public void Dispose() => Release(ref owner._held);
     }
 }
