@@ -140,9 +140,9 @@ public class GeneratedCacheRuntimeTests
                         _ = Holder.Cache;
                         return "created";
                     }
-                    catch (System.InvalidOperationException e)
+                    catch (System.TypeInitializationException e) when (e.InnerException is System.InvalidOperationException inner)
                     {
-                        return e.Message + (SlabInfo.Read().Contains("{{name}}") ? " (listed)" : " (not listed)");
+                        return inner.Message + (SlabInfo.Read().Contains("{{name}}") ? " (listed)" : " (not listed)");
                     }
                 }
             }

@@ -84,7 +84,7 @@ internal static class Emitter
         w.Line(GeneratedCode);
         w.Line("public static " + cache + " Cache").Open();
         w.Line(AggressiveInlining);
-        w.Line("get => global::System.Threading.Volatile.Read(ref __SlabGenState.Cache) ?? __SlabGenState.Create();");
+        w.Line("get => __SlabGenState.Cache;");
         w.Close();
         w.Line();
         w.Line("/// <summary>Allocates an object (<c>kmem_cache_alloc</c>). It holds what " + (spec.CtorName is null ? "its last user" : "its ctor or its last user") + " left in it.</summary>");
@@ -107,19 +107,17 @@ internal static class Emitter
         string t = spec.FullyQualifiedName;
         string cache = "global::SlabGen.SlabCache<" + t + ">";
         string specClass = t + ".SlabSpec";
-        w.Line("/// <summary>The cache, made once under a lock; nothing is stored in the struct's instances.</summary>");
+        w.Line("/// <summary>");
+        w.Line("/// The cache, made once by this class's type initializer, which the runtime runs exactly once and thread-safely;");
+        w.Line("/// the JIT then reads <see cref=\"Cache\"/> as a constant. Nothing is stored in the struct's instances.");
+        w.Line("/// </summary>");
         w.Line(GeneratedCode);
         w.Line("private static class __SlabGenState").Open();
-        w.Line("internal static " + cache + "? Cache;");
+        w.Line("internal static readonly " + cache + " Cache = Create();");
         w.Line();
-        w.Line("private static readonly object s_gate = new object();");
-        w.Line();
-        w.Line("// kmem_cache_create, once per process.");
-        w.Line(NoInlining);
-        w.Line("internal static " + cache + " Create()").Open();
-        w.Line("lock (s_gate)").Open();
-        w.Line(cache + "? cache = Cache;");
-        w.Line("if (cache is null)").Open();
+        w.Line("// kmem_cache_create, once per process. A failure surfaces as the TypeInitializationException of every later use.");
+        w.Line("private static " + cache + " Create()").Open();
+        w.Line(cache + " cache;");
         w.Line("if (sizeof(" + t + ") != " + specClass + ".ObjectSize)").Open();
         w.Line("throw new global::System.InvalidOperationException(");
         w.Line("    \"SlabGen computed sizeof(" + spec.DisplayName + ") = \" + " + specClass + ".ObjectSize.ToString(global::System.Globalization.CultureInfo.InvariantCulture)");
@@ -146,10 +144,7 @@ internal static class Emitter
             w.Line("cache = " + cache + ".Create(" + specClass + ".Name, options)");
             w.Line("    ?? throw new global::System.InvalidOperationException(\"slab cache '\" + " + specClass + ".Name + \"' could not be created.\");");
         }
-        w.Line("global::System.Threading.Volatile.Write(ref Cache, cache);");
-        w.Close();
         w.Line("return cache;");
-        w.Close();
         w.Close();
         if (spec.CtorName is not null)
         {

@@ -46,7 +46,7 @@ namespace Demo.Net
         public static global::SlabGen.SlabCache<global::Demo.Net.Packet> Cache
         {
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-            get => global::System.Threading.Volatile.Read(ref __SlabGenState.Cache) ?? __SlabGenState.Create();
+            get => __SlabGenState.Cache;
         }
 
         /// <summary>Allocates an object (<c>kmem_cache_alloc</c>). It holds what its ctor or its last user left in it.</summary>
@@ -63,46 +63,39 @@ namespace Demo.Net
         [global::System.CodeDom.Compiler.GeneratedCode("SlabGen", "<VERSION>")]
         public static global::SlabGen.SlabRef<global::Demo.Net.Packet> Rent() => Cache.Rent();
 
-        /// <summary>The cache, made once under a lock; nothing is stored in the struct's instances.</summary>
+        /// <summary>
+        /// The cache, made once by this class's type initializer, which the runtime runs exactly once and thread-safely;
+        /// the JIT then reads <see cref="Cache"/> as a constant. Nothing is stored in the struct's instances.
+        /// </summary>
         [global::System.CodeDom.Compiler.GeneratedCode("SlabGen", "<VERSION>")]
         private static class __SlabGenState
         {
-            internal static global::SlabGen.SlabCache<global::Demo.Net.Packet>? Cache;
+            internal static readonly global::SlabGen.SlabCache<global::Demo.Net.Packet> Cache = Create();
 
-            private static readonly object s_gate = new object();
-
-            // kmem_cache_create, once per process.
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-            internal static global::SlabGen.SlabCache<global::Demo.Net.Packet> Create()
+            // kmem_cache_create, once per process. A failure surfaces as the TypeInitializationException of every later use.
+            private static global::SlabGen.SlabCache<global::Demo.Net.Packet> Create()
             {
-                lock (s_gate)
+                global::SlabGen.SlabCache<global::Demo.Net.Packet> cache;
+                if (sizeof(global::Demo.Net.Packet) != global::Demo.Net.Packet.SlabSpec.ObjectSize)
                 {
-                    global::SlabGen.SlabCache<global::Demo.Net.Packet>? cache = Cache;
-                    if (cache is null)
-                    {
-                        if (sizeof(global::Demo.Net.Packet) != global::Demo.Net.Packet.SlabSpec.ObjectSize)
-                        {
-                            throw new global::System.InvalidOperationException(
-                                "SlabGen computed sizeof(Demo.Net.Packet) = " + global::Demo.Net.Packet.SlabSpec.ObjectSize.ToString(global::System.Globalization.CultureInfo.InvariantCulture)
-                                + " bytes from its fields at compile time, but the runtime says " + sizeof(global::Demo.Net.Packet).ToString(global::System.Globalization.CultureInfo.InvariantCulture)
-                                + ". Its layout uses something SlabGen does not model (see docs/generator.md, 'Layout'), so the cache '" + global::Demo.Net.Packet.SlabSpec.Name + "' was not created.");
-                        }
-                        var options = new global::SlabGen.SlabCacheOptions
-                        {
-                            Size = global::Demo.Net.Packet.SlabSpec.Size,
-                            Align = global::Demo.Net.Packet.SlabSpec.Align,
-                            Flags = global::Demo.Net.Packet.SlabSpec.Flags | global::SlabGen.SlabFlags.Panic,
-                            Ctor = &Ctor,
-                            Limit = global::Demo.Net.Packet.SlabSpec.Limit,
-                            BatchCount = global::Demo.Net.Packet.SlabSpec.BatchCount,
-                            SharedFactor = global::Demo.Net.Packet.SlabSpec.SharedFactor,
-                        };
-                        cache = global::SlabGen.SlabCache<global::Demo.Net.Packet>.Create(global::Demo.Net.Packet.SlabSpec.Name, options)
-                            ?? throw new global::System.InvalidOperationException("slab cache '" + global::Demo.Net.Packet.SlabSpec.Name + "' could not be created.");
-                        global::System.Threading.Volatile.Write(ref Cache, cache);
-                    }
-                    return cache;
+                    throw new global::System.InvalidOperationException(
+                        "SlabGen computed sizeof(Demo.Net.Packet) = " + global::Demo.Net.Packet.SlabSpec.ObjectSize.ToString(global::System.Globalization.CultureInfo.InvariantCulture)
+                        + " bytes from its fields at compile time, but the runtime says " + sizeof(global::Demo.Net.Packet).ToString(global::System.Globalization.CultureInfo.InvariantCulture)
+                        + ". Its layout uses something SlabGen does not model (see docs/generator.md, 'Layout'), so the cache '" + global::Demo.Net.Packet.SlabSpec.Name + "' was not created.");
                 }
+                var options = new global::SlabGen.SlabCacheOptions
+                {
+                    Size = global::Demo.Net.Packet.SlabSpec.Size,
+                    Align = global::Demo.Net.Packet.SlabSpec.Align,
+                    Flags = global::Demo.Net.Packet.SlabSpec.Flags | global::SlabGen.SlabFlags.Panic,
+                    Ctor = &Ctor,
+                    Limit = global::Demo.Net.Packet.SlabSpec.Limit,
+                    BatchCount = global::Demo.Net.Packet.SlabSpec.BatchCount,
+                    SharedFactor = global::Demo.Net.Packet.SlabSpec.SharedFactor,
+                };
+                cache = global::SlabGen.SlabCache<global::Demo.Net.Packet>.Create(global::Demo.Net.Packet.SlabSpec.Name, options)
+                    ?? throw new global::System.InvalidOperationException("slab cache '" + global::Demo.Net.Packet.SlabSpec.Name + "' could not be created.");
+                return cache;
             }
 
             // The ctor as the runtime calls it: on each object when its slab is populated, not on every Alloc.

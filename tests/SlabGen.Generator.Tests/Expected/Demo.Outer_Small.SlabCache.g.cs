@@ -48,7 +48,7 @@ namespace Demo
             public static global::SlabGen.SlabCache<global::Demo.Outer.Small> Cache
             {
                 [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-                get => global::System.Threading.Volatile.Read(ref __SlabGenState.Cache) ?? __SlabGenState.Create();
+                get => __SlabGenState.Cache;
             }
 
             /// <summary>Allocates an object (<c>kmem_cache_alloc</c>). It holds what its last user left in it.</summary>
@@ -65,36 +65,29 @@ namespace Demo
             [global::System.CodeDom.Compiler.GeneratedCode("SlabGen", "<VERSION>")]
             public static global::SlabGen.SlabRef<global::Demo.Outer.Small> Rent() => Cache.Rent();
 
-            /// <summary>The cache, made once under a lock; nothing is stored in the struct's instances.</summary>
+            /// <summary>
+            /// The cache, made once by this class's type initializer, which the runtime runs exactly once and thread-safely;
+            /// the JIT then reads <see cref="Cache"/> as a constant. Nothing is stored in the struct's instances.
+            /// </summary>
             [global::System.CodeDom.Compiler.GeneratedCode("SlabGen", "<VERSION>")]
             private static class __SlabGenState
             {
-                internal static global::SlabGen.SlabCache<global::Demo.Outer.Small>? Cache;
+                internal static readonly global::SlabGen.SlabCache<global::Demo.Outer.Small> Cache = Create();
 
-                private static readonly object s_gate = new object();
-
-                // kmem_cache_create, once per process.
-                [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-                internal static global::SlabGen.SlabCache<global::Demo.Outer.Small> Create()
+                // kmem_cache_create, once per process. A failure surfaces as the TypeInitializationException of every later use.
+                private static global::SlabGen.SlabCache<global::Demo.Outer.Small> Create()
                 {
-                    lock (s_gate)
+                    global::SlabGen.SlabCache<global::Demo.Outer.Small> cache;
+                    if (sizeof(global::Demo.Outer.Small) != global::Demo.Outer.Small.SlabSpec.ObjectSize)
                     {
-                        global::SlabGen.SlabCache<global::Demo.Outer.Small>? cache = Cache;
-                        if (cache is null)
-                        {
-                            if (sizeof(global::Demo.Outer.Small) != global::Demo.Outer.Small.SlabSpec.ObjectSize)
-                            {
-                                throw new global::System.InvalidOperationException(
-                                    "SlabGen computed sizeof(Demo.Outer.Small) = " + global::Demo.Outer.Small.SlabSpec.ObjectSize.ToString(global::System.Globalization.CultureInfo.InvariantCulture)
-                                    + " bytes from its fields at compile time, but the runtime says " + sizeof(global::Demo.Outer.Small).ToString(global::System.Globalization.CultureInfo.InvariantCulture)
-                                    + ". Its layout uses something SlabGen does not model (see docs/generator.md, 'Layout'), so the cache '" + global::Demo.Outer.Small.SlabSpec.Name + "' was not created.");
-                            }
-                            // find_mergeable: an alias of the kmalloc cache of this size class.
-                            cache = global::SlabGen.SlabCache<global::Demo.Outer.Small>.Alias(global::Demo.Outer.Small.SlabSpec.Name, global::SlabGen.Kmalloc.CacheFor(global::Demo.Outer.Small.SlabSpec.Size), global::Demo.Outer.Small.SlabSpec.Align);
-                            global::System.Threading.Volatile.Write(ref Cache, cache);
-                        }
-                        return cache;
+                        throw new global::System.InvalidOperationException(
+                            "SlabGen computed sizeof(Demo.Outer.Small) = " + global::Demo.Outer.Small.SlabSpec.ObjectSize.ToString(global::System.Globalization.CultureInfo.InvariantCulture)
+                            + " bytes from its fields at compile time, but the runtime says " + sizeof(global::Demo.Outer.Small).ToString(global::System.Globalization.CultureInfo.InvariantCulture)
+                            + ". Its layout uses something SlabGen does not model (see docs/generator.md, 'Layout'), so the cache '" + global::Demo.Outer.Small.SlabSpec.Name + "' was not created.");
                     }
+                    // find_mergeable: an alias of the kmalloc cache of this size class.
+                    cache = global::SlabGen.SlabCache<global::Demo.Outer.Small>.Alias(global::Demo.Outer.Small.SlabSpec.Name, global::SlabGen.Kmalloc.CacheFor(global::Demo.Outer.Small.SlabSpec.Size), global::Demo.Outer.Small.SlabSpec.Align);
+                    return cache;
                 }
             }
         }
