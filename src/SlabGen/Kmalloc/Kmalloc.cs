@@ -32,6 +32,9 @@ public static unsafe class Kmalloc
     /// <summary>Cache slot → kmalloc index (0 for caches that are not kmalloc caches).</summary>
     private static readonly byte* s_indexOfSlot;
 
+    /// <summary>Cache slot → that kmalloc cache's fast path (null for other caches): one load from owner to fast path.</summary>
+    private static readonly FastPath** s_fastOfSlot;
+
     /// <summary>One page-source client per order for <c>kmalloc_large</c>.</summary>
     private static readonly PageSource.PageClient[] s_large;
 
@@ -41,12 +44,14 @@ public static unsafe class Kmalloc
         s_fast = (FastPath*)NativeMemory.AllocZeroed(KmallocCaches.ShiftHigh + 1, (nuint)sizeof(FastPath));
         s_caches = new SlabCache[KmallocCaches.ShiftHigh + 1];
         s_indexOfSlot = (byte*)NativeMemory.AllocZeroed(CacheChain.MaxCaches);
+        s_fastOfSlot = (FastPath**)NativeMemory.AllocZeroed(CacheChain.MaxCaches, (nuint)sizeof(FastPath*));
         for (int index = 1; index <= KmallocCaches.ShiftHigh; index++)
         {
             SlabCache cache = KmallocCaches.Cache(index);
             s_caches[index] = cache;
             s_fast[index] = cache.Fast;
             s_indexOfSlot[cache.Slot] = (byte)index;
+            s_fastOfSlot[cache.Slot] = s_fast + index;
         }
         s_large = new PageSource.PageClient[PageSource.MaxOrder + 1];
         for (int order = 0; order <= PageSource.MaxOrder; order++)
@@ -135,12 +140,11 @@ public static unsafe class Kmalloc
             int owner = PageSource.Owner[off >> PageSource.ArenaShift];
             if ((uint)owner < CacheChain.MaxCaches)
             {
-                int index = s_indexOfSlot[owner];
-                FastPath* fast = s_fast + index;
-                if (index != 0 && fast->IsObject(p))
+                FastPath* fast = s_fastOfSlot[owner];
+                if (fast != null && fast->IsObject(p))
                 {
                     if (!fast->TryFree(table, p))
-                        s_caches[index].FreeSlow(p);
+                        s_caches[s_indexOfSlot[owner]].FreeSlow(p);
                     return;
                 }
             }
