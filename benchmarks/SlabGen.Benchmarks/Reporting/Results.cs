@@ -23,6 +23,7 @@ public static class Results
         ["NativeMemoryAllocFree"] = "NativeMemory.Alloc/Free",
         ["SlabGenCache"] = "SlabGen SlabCache",
         ["SlabGenTyped"] = "SlabGen SlabCache<T>",
+        ["SlabGenBulk"] = "SlabGen SlabCache AllocBulk/FreeBulk",
         ["SlabGenGenerated"] = "SlabGen [SlabCache] generated",
         ["SlabGenKmalloc"] = "SlabGen Kmalloc",
         ["SlabGenNoTune"] = "SlabGen SlabCache, no Tune",

@@ -84,6 +84,20 @@ public abstract unsafe class BatchBenchmarks
         }
     }
 
+    /// <summary>The same rounds through <c>AllocBulk</c>/<c>FreeBulk</c> (<c>kmem_cache_alloc_bulk</c>/<c>kmem_cache_free_bulk</c>).</summary>
+    protected void SlabGenBulkRounds()
+    {
+        nint[] ptrs = _ptrs;
+        SlabCache cache = _cache;
+        for (int round = Rounds; round > 0; round--)
+        {
+            cache.AllocBulk(ptrs);
+            for (int i = 0; i < ptrs.Length; i++)
+                *(long*)ptrs[i] = i;
+            cache.FreeBulk(ptrs);
+        }
+    }
+
     protected void SlabGenTypedRounds()
     {
         nint[] ptrs = _ptrs;
@@ -167,6 +181,7 @@ public class Batch1024Benchmarks : BatchBenchmarks
     [Benchmark(Baseline = true, OperationsPerInvoke = Ops)] public void NativeMemoryAllocFree() => NativeMemoryRounds();
     [Benchmark(OperationsPerInvoke = Ops)] public void SlabGenCache() => SlabGenCacheRounds();
     [Benchmark(OperationsPerInvoke = Ops)] public void SlabGenTyped() => SlabGenTypedRounds();
+    [Benchmark(OperationsPerInvoke = Ops)] public void SlabGenBulk() => SlabGenBulkRounds();
     [Benchmark(OperationsPerInvoke = Ops)] public void ArrayPoolShared() => ArrayPoolRounds();
     [Benchmark(OperationsPerInvoke = Ops)] public void ObjectPoolDefault() => ObjectPoolRounds();
     /// <summary>Plain <c>new</c>; "free" is dropping the reference, and the GC's cost lands in later allocations.</summary>
@@ -185,6 +200,7 @@ public class Batch100000Benchmarks : BatchBenchmarks
     [Benchmark(Baseline = true, OperationsPerInvoke = Ops)] public void NativeMemoryAllocFree() => NativeMemoryRounds();
     [Benchmark(OperationsPerInvoke = Ops)] public void SlabGenCache() => SlabGenCacheRounds();
     [Benchmark(OperationsPerInvoke = Ops)] public void SlabGenTyped() => SlabGenTypedRounds();
+    [Benchmark(OperationsPerInvoke = Ops)] public void SlabGenBulk() => SlabGenBulkRounds();
     [Benchmark(OperationsPerInvoke = Ops)] public void ArrayPoolShared() => ArrayPoolRounds();
     [Benchmark(OperationsPerInvoke = Ops)] public void ObjectPoolDefault() => ObjectPoolRounds();
     /// <summary>Plain <c>new</c>; "free" is dropping the reference, and the GC's cost lands in later allocations.</summary>

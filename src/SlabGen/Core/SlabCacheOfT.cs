@@ -92,6 +92,12 @@ public sealed unsafe class SlabCache<T> : IDisposable where T : unmanaged
             Cache.FreeSlow(obj);
     }
 
+    /// <summary>Allocates <c>objects.Length</c> objects (<c>kmem_cache_alloc_bulk</c>); see <see cref="SlabCache.AllocBulk"/>.</summary>
+    public void AllocBulk(Span<nint> objects) => Cache.AllocBulk(objects);
+
+    /// <summary>Frees every object of <paramref name="objects"/> (<c>kmem_cache_free_bulk</c>); see <see cref="SlabCache.FreeBulk"/>.</summary>
+    public void FreeBulk(ReadOnlySpan<nint> objects) => Cache.FreeBulk(objects);
+
     /// <summary>Allocates an object and wraps it in a disposable owner that exposes it as <c>ref T</c>.</summary>
     public SlabRef<T> Rent() => new(this, Alloc());
 
