@@ -31,8 +31,8 @@ public unsafe class TuneUnderLoadBenchmarks
         _a = new Worker("worker-a");
         _b = new Worker("worker-b");
         _cache = SlabCache.Create("bench_tune_64", Size, flags: SlabFlags.Panic)!;
-        _native = NativePairs;
-        _slab = SlabPairs;
+        _native = () => PairLoops.Native(PairsPerThread);
+        _slab = () => PairLoops.Slab(_cache, PairsPerThread);
     }
 
     [GlobalCleanup]
@@ -94,24 +94,5 @@ public unsafe class TuneUnderLoadBenchmarks
         _tunedInvocations++;
     }
 
-    private static void NativePairs()
-    {
-        for (int i = 0; i < PairsPerThread; i++)
-        {
-            long* p = (long*)NativeMemory.Alloc(Size);
-            *p = i;
-            NativeMemory.Free(p);
-        }
-    }
 
-    private void SlabPairs()
-    {
-        SlabCache cache = _cache;
-        for (int i = 0; i < PairsPerThread; i++)
-        {
-            long* p = (long*)cache.Alloc();
-            *p = i;
-            cache.Free(p);
-        }
-    }
 }

@@ -31,8 +31,8 @@ public unsafe class TwoThreadsBenchmarks
         _other = new Worker("second");
         _cache = SlabCache.Create("bench_2t_64", Size, flags: SlabFlags.Panic)!;
         _pool = new DefaultObjectPoolProvider().Create<Obj64>();
-        _native = NativePairs;
-        _slab = SlabPairs;
+        _native = () => PairLoops.Native(PairsPerThread);
+        _slab = () => PairLoops.Slab(_cache, PairsPerThread);
         _arrayPool = ArrayPoolPairs;
         _objectPool = ObjectPoolPairs;
         _gc = () => _sinkOther = GcPairs();
@@ -72,26 +72,7 @@ public unsafe class TwoThreadsBenchmarks
         _other.Wait();
     }
 
-    private static void NativePairs()
-    {
-        for (int i = 0; i < PairsPerThread; i++)
-        {
-            long* p = (long*)NativeMemory.Alloc(Size);
-            *p = i;
-            NativeMemory.Free(p);
-        }
-    }
 
-    private void SlabPairs()
-    {
-        SlabCache cache = _cache;
-        for (int i = 0; i < PairsPerThread; i++)
-        {
-            long* p = (long*)cache.Alloc();
-            *p = i;
-            cache.Free(p);
-        }
-    }
 
     private static void ArrayPoolPairs()
     {
