@@ -161,7 +161,7 @@ public static unsafe class Kmalloc
         int owner = arena < 0 ? PageSource.OwnerNone : PageSource.Owner[arena];
         if (owner == PageSource.OwnerLarge)
             return (nuint)PageSource.PageSize << LargeBlock(p, arena)->Objects;
-        if (owner > 0 && s_indexOfSlot[owner] != 0 && s_fast[s_indexOfSlot[owner]].IsObject(p))
+        if (owner > 0 && s_fastOfSlot[owner] != null && s_fastOfSlot[owner]->IsObject(p))
             return (nuint)s_caches[s_indexOfSlot[owner]].Size;
         throw NotOurs(p, arena, owner);
     }
