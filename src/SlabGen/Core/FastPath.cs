@@ -69,11 +69,18 @@ internal readonly unsafe struct FastPath
 
     /// <summary><see cref="TryFree(void*)"/> with this thread's magazine table already read.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool TryFree(Magazine** table, void* obj)
+    public bool TryFree(Magazine** table, void* obj) => TryFree(table, Slot, obj);
+
+    /// <summary>
+    /// <see cref="TryFree(Magazine**, void*)"/> with the slot given by the caller, who read it from the owner table:
+    /// the magazine's address then waits on one load after <paramref name="obj"/> rather than on this struct's.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryFree(Magazine** table, int slot, void* obj)
     {
         if (table != null)
         {
-            Magazine* m = table[Slot];
+            Magazine* m = table[slot];
             if (m != null)
             {
                 Volatile.Write(ref m->InUse, 1);

@@ -143,7 +143,7 @@ public static unsafe class Kmalloc
                 FastPath* fast = s_fastOfSlot[owner];
                 if (fast != null && fast->IsObject(p))
                 {
-                    if (!fast->TryFree(table, p))
+                    if (!fast->TryFree(table, owner, p))
                         s_caches[s_indexOfSlot[owner]].FreeSlow(p);
                     return;
                 }

@@ -26,18 +26,23 @@ internal static class KmallocCaches
     public static int Index(int size)
     {
         uint last = (uint)size - 1;
-        int small = SizeIndex[(int)Math.Min(last >> 3, 23u)];                     // size_index[(size - 1) / 8]
+        int small = SizeIndex[(int)(last >> 3) & 31];                             // size_index[(size - 1) / 8]
         int large = 32 - System.Numerics.BitOperations.LeadingZeroCount(last);     // fls(size - 1)
-        return last < 192 ? small : large;
+        int isSmall = (int)(last - 192) >> 31;                                     // -1 when size <= 192 (size <= 8k)
+        return large ^ ((small ^ large) & isSmall);
     }
 
-    /// <summary><c>size_index[24]</c>: the class index for sizes up to 192, by <c>(size - 1) / 8</c>.</summary>
+    /// <summary>
+    /// <c>size_index[24]</c>: the class index for sizes up to 192, by <c>(size - 1) / 8</c>; padded to 32 entries so
+    /// that a masked index needs no bounds branch (the padding is never selected).
+    /// </summary>
     internal static ReadOnlySpan<byte> SizeIndex =>
     [
         3, 4, 5, 5, 6, 6, 6, 6,   // 8, 16, 24..32, 40..64
         1, 1, 1, 1,               // 72..96
         7, 7, 7, 7,               // 104..128
         2, 2, 2, 2, 2, 2, 2, 2,   // 136..192
+        0, 0, 0, 0, 0, 0, 0, 0,   // padding
     ];
 
     /// <summary>Object size of class <paramref name="index"/>.</summary>
