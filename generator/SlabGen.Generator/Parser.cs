@@ -277,9 +277,10 @@ internal static class Parser
         }
         if (arguments.BatchCount >= 1 && arguments.BatchCount <= limit)
             batchCount = arguments.BatchCount;
-        if (arguments.SharedFactor is >= 1 and <= CpuCacheTuning.MaxSharedFactor)
+        bool sharedFactorGiven = arguments.SharedFactor is >= 1 and <= CpuCacheTuning.MaxSharedFactor;
+        if (sharedFactorGiven)
             sharedFactor = arguments.SharedFactor;
-        return new CacheLayoutSpec(result.Layout.Size, result.Layout.Align, align, sizeClass, limit, batchCount, sharedFactor);
+        return new CacheLayoutSpec(result.Layout.Size, result.Layout.Align, align, sizeClass, limit, batchCount, sharedFactor, sharedFactorGiven);
     }
 
     private static void CheckTunables(AttributeArguments arguments, CacheLayoutSpec? layout, List<DiagnosticInfo> diagnostics)

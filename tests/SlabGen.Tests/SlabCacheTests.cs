@@ -46,6 +46,17 @@ public unsafe class SlabCacheTests
         Assert.Equal((16, 4, 2), (cache.Limit, cache.BatchCount, cache.SharedFactor));
     }
 
+    [Theory]
+    [InlineData(1, 0)]
+    [InlineData(2, 8)]
+    public void A_limit_without_a_shared_factor_leaves_the_shared_factor_to_the_cpu_count(int cpus, int expected)
+    {
+        // What generated caches rely on: they pass Limit and BatchCount, and SharedFactor only when the user set it.
+        using var cache = SlabCache.Create(TestSupport.Name("limit_only"),
+            new SlabCacheOptions { Size = 64, Limit = 40, BatchCount = 20, Topology = NodeTopology.Simulated(1, cpus) })!;
+        Assert.Equal((40, 20, expected), (cache.Limit, cache.BatchCount, cache.SharedFactor));
+    }
+
     [Fact]
     public void HwCacheAlign_gives_cache_line_aligned_objects()
     {

@@ -67,7 +67,9 @@ internal static class Emitter
             "int Limit", Number(layout.Limit));
         Constant(w, "Objects moved per refill or flush (<c>enable_cpucache</c>, or <c>BatchCount</c>).",
             "int BatchCount", Number(layout.BatchCount));
-        Constant(w, "Shared array size in batches (<c>enable_cpucache</c>, or <c>SharedFactor</c>).",
+        Constant(w, layout.SharedFactorGiven
+                ? "Shared array size in batches (<c>SharedFactor</c>)."
+                : "Shared array size in batches on a machine with more than one CPU (<c>enable_cpucache</c>); the runtime makes it 0 on one CPU.",
             "int SharedFactor", Number(layout.SharedFactor));
         Constant(w, "The flags given to <c>[SlabCache]</c>.",
             "global::SlabGen.SlabFlags Flags", Flags(spec.Flags));
@@ -139,7 +141,8 @@ internal static class Emitter
                 w.Line("Ctor = &Ctor,");
             w.Line("Limit = " + specClass + ".Limit,");
             w.Line("BatchCount = " + specClass + ".BatchCount,");
-            w.Line("SharedFactor = " + specClass + ".SharedFactor,");
+            if (spec.Layout.SharedFactorGiven)
+                w.Line("SharedFactor = " + specClass + ".SharedFactor,");
             w.Close(";");
             w.Line("cache = " + cache + ".Create(" + specClass + ".Name, options)");
             w.Line("    ?? throw new global::System.InvalidOperationException(\"slab cache '\" + " + specClass + ".Name + \"' could not be created.\");");

@@ -22,6 +22,7 @@ internal static class CpuCacheTuning
     // enable_cpucache: batchcount = (limit + 1) / 2.
     public static int BatchCountFor(int limit) => (limit + 1) / 2;
 
-    // enable_cpucache: a shared array of 8 batches for objects up to a page, on SMP (assumed: generated code runs on many machines).
+    // enable_cpucache: a shared array of 8 batches for objects up to a page, on SMP. The generated SlabSpec shows this
+    // value; unless SharedFactor is given, the runtime decides, and makes it 0 on a machine with one CPU.
     public static int SharedFactorFor(int size) => size <= PageSize ? 8 : 0;
 }

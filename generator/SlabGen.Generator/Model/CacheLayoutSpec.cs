@@ -7,7 +7,11 @@ namespace SlabGen.Generator.Model;
 /// <param name="SizeClass">The kmalloc size class of the object size rounded up to <paramref name="Align"/>.</param>
 /// <param name="Limit">Per-CPU array limit.</param>
 /// <param name="BatchCount">Objects moved per refill or flush.</param>
-/// <param name="SharedFactor">Shared array size in batches.</param>
+/// <param name="SharedFactor">Shared array size in batches: the one given, else <c>enable_cpucache</c>'s on SMP.</param>
+/// <param name="SharedFactorGiven">
+/// True when <c>[SlabCache(SharedFactor = ...)]</c> set it; otherwise the runtime picks it, since only the machine
+/// the code runs on knows whether it has more than one CPU.
+/// </param>
 internal sealed record CacheLayoutSpec(
     int ObjectSize,
     int NaturalAlign,
@@ -15,4 +19,5 @@ internal sealed record CacheLayoutSpec(
     int SizeClass,
     int Limit,
     int BatchCount,
-    int SharedFactor);
+    int SharedFactor,
+    bool SharedFactorGiven);

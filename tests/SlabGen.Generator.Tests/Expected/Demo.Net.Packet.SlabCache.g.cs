@@ -31,7 +31,7 @@ namespace Demo.Net
             /// <summary>Objects moved per refill or flush (<c>enable_cpucache</c>, or <c>BatchCount</c>).</summary>
             public const int BatchCount = 12;
 
-            /// <summary>Shared array size in batches (<c>enable_cpucache</c>, or <c>SharedFactor</c>).</summary>
+            /// <summary>Shared array size in batches on a machine with more than one CPU (<c>enable_cpucache</c>); the runtime makes it 0 on one CPU.</summary>
             public const int SharedFactor = 8;
 
             /// <summary>The flags given to <c>[SlabCache]</c>.</summary>
@@ -91,7 +91,6 @@ namespace Demo.Net
                     Ctor = &Ctor,
                     Limit = global::Demo.Net.Packet.SlabSpec.Limit,
                     BatchCount = global::Demo.Net.Packet.SlabSpec.BatchCount,
-                    SharedFactor = global::Demo.Net.Packet.SlabSpec.SharedFactor,
                 };
                 cache = global::SlabGen.SlabCache<global::Demo.Net.Packet>.Create(global::Demo.Net.Packet.SlabSpec.Name, options)
                     ?? throw new global::System.InvalidOperationException("slab cache '" + global::Demo.Net.Packet.SlabSpec.Name + "' could not be created.");

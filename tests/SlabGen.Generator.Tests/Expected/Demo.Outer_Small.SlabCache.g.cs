@@ -33,7 +33,7 @@ namespace Demo
                 /// <summary>Objects moved per refill or flush (<c>enable_cpucache</c>, or <c>BatchCount</c>).</summary>
                 public const int BatchCount = 60;
 
-                /// <summary>Shared array size in batches (<c>enable_cpucache</c>, or <c>SharedFactor</c>).</summary>
+                /// <summary>Shared array size in batches on a machine with more than one CPU (<c>enable_cpucache</c>); the runtime makes it 0 on one CPU.</summary>
                 public const int SharedFactor = 8;
 
                 /// <summary>The flags given to <c>[SlabCache]</c>.</summary>
