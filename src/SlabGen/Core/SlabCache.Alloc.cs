@@ -67,10 +67,7 @@ public sealed unsafe partial class SlabCache
             if (m != null)
             {
                 int n = Math.Min(ac->Avail, Math.Min(ac->BatchCount, m->Limit - m->Avail));
-                void** from = ArrayCache.Entry(ac) + ac->Avail - n;
-                void** to = Magazine.Entry(m) + m->Avail;
-                for (int i = 0; i < n; i++)
-                    to[i] = from[i];
+                new ReadOnlySpan<nint>(ArrayCache.Entry(ac) + ac->Avail - n, n).CopyTo(new Span<nint>(Magazine.Entry(m) + m->Avail, n));
                 ac->Avail -= n;
                 m->Avail += n;
                 m->In += n;
@@ -144,20 +141,30 @@ public sealed unsafe partial class SlabCache
     /// </summary>
     private int AllocBlock(ArrayCache* ac, Slab* slab, int batchCount)
     {
+        // The slab's and the array's fields live in locals for the loop: stores through the pointers would otherwise
+        // make the JIT reload each of them for every object.
         int offset = _layout.Offset;
-        void** entries = ArrayCache.Entry(ac);
-        int got = 0;
-        while (slab->InUse < slab->Objects && got < batchCount)
+        nint size = _layout.Size;
+        int got = Math.Min(batchCount, slab->Objects - slab->InUse);
+        void** to = ArrayCache.Entry(ac) + ac->Avail;
+        byte* freelist = slab->Freelist;
+        int i = 0;
+        for (; i < got && freelist != null; i++)
         {
-            byte* obj = slab->Freelist;
-            if (obj != null)
-                slab->Freelist = *(byte**)(obj + offset);
-            else
-                obj = slab->Base + _layout.RedLeftPad + (nint)slab->Bump++ * _layout.Size;
-            slab->InUse++;
-            entries[ac->Avail++] = obj;
-            got++;
+            to[i] = freelist;
+            freelist = *(byte**)(freelist + offset);
         }
+        slab->Freelist = freelist;
+        if (i < got)
+        {
+            // Objects never handed out, in address order after the last one that was (the freelist is empty).
+            byte* next = slab->Base + _layout.RedLeftPad + slab->Bump * size;
+            for (int j = i; j < got; j++, next += size)
+                to[j] = next;
+            slab->Bump = (ushort)(slab->Bump + (got - i));
+        }
+        slab->InUse = (ushort)(slab->InUse + got);
+        ac->Avail += got;
         return got;
     }
 

@@ -81,9 +81,8 @@ public sealed unsafe partial class SlabCache
             }
             else
                 slot->FreeHit++;
-            void** entries = ArrayCache.Entry(ac);
-            for (int i = 0; i < count; i++)
-                entries[ac->Avail++] = objs[i];
+            new ReadOnlySpan<nint>(objs, count).CopyTo(new Span<nint>(ArrayCache.Entry(ac) + ac->Avail, count));
+            ac->Avail += count;
         }
         finally
         {
@@ -123,9 +122,7 @@ public sealed unsafe partial class SlabCache
             if (room > 0)
             {
                 batchCount = Math.Min(batchCount, room);
-                void** to = ArrayCache.Entry(shared) + shared->Avail;
-                for (int i = 0; i < batchCount; i++)
-                    to[i] = ArrayCache.Entry(ac)[i];
+                new ReadOnlySpan<nint>(ArrayCache.Entry(ac), batchCount).CopyTo(new Span<nint>(ArrayCache.Entry(shared) + shared->Avail, batchCount));
                 shared->Avail += batchCount;
             }
             else
