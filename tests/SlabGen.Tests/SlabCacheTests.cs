@@ -244,6 +244,53 @@ public unsafe class SlabCacheTests
     }
 
     [Fact]
+    public void A_cache_made_after_another_is_destroyed_gets_its_own_magazine_on_a_thread_that_used_both()
+    {
+        // Destroying a cache retires the magazine each thread kept for it; a cache made next usually takes the
+        // same slot, and the thread's first operation on it must replace the dead magazine, not use it.
+        string? failure = null;
+        var t = new Thread(() =>
+        {
+            try
+            {
+                var first = SlabCache.Create(TestSupport.Name("slot_first"), 64)!;
+                var objs = new nint[50];
+                for (int i = 0; i < objs.Length; i++)
+                    objs[i] = (nint)first.Alloc();
+                foreach (nint p in objs)
+                    first.Free((void*)p);
+                first.Dispose();
+
+                using var second = SlabCache.Create(TestSupport.Name("slot_second"), 128)!;
+                for (int round = 0; round < 3; round++)
+                {
+                    for (int i = 0; i < objs.Length; i++)
+                    {
+                        objs[i] = (nint)second.Alloc();
+                        Assert.True(second.Contains((void*)objs[i]));
+                        *(long*)objs[i] = round * 1000 + i;
+                    }
+                    for (int i = 0; i < objs.Length; i++)
+                    {
+                        Assert.Equal(round * 1000 + i, *(long*)objs[i]);
+                        second.Free((void*)objs[i]);
+                    }
+                }
+                Assert.Equal(1, second.MagazineCount);
+                Assert.Equal(150, second.GetStatistics().Allocations);
+                TestSupport.AssertBalanced(second, live: 0);
+            }
+            catch (Exception e)
+            {
+                failure = e.ToString();
+            }
+        });
+        t.Start();
+        t.Join();
+        Assert.Null(failure);
+    }
+
+    [Fact]
     public void Typed_cache_and_rented_objects()
     {
         using var cache = SlabCache<Point3>.Create(TestSupport.Name("typed"), flags: SlabFlags.Panic)!;

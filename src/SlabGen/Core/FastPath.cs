@@ -41,24 +41,21 @@ internal readonly unsafe struct FastPath
     {
         if (table != null)
         {
-            Magazine* m = table[Slot];
-            if (m != null)
+            Magazine* m = table[Slot]; // Magazine.None, not null, when this thread has none
+            Volatile.Write(ref m->InUse, 1);
+            if (Volatile.Read(ref m->Tag) == Tag)
             {
-                Volatile.Write(ref m->InUse, 1);
-                if (Volatile.Read(ref m->Tag) == Tag)
+                int n = m->Avail - 1;
+                if (n >= 0)
                 {
-                    int n = m->Avail - 1;
-                    if (n >= 0)
-                    {
-                        void* obj = Magazine.Entry(m)[n];
-                        m->Avail = n;
-                        m->AllocHit++;
-                        Volatile.Write(ref m->InUse, 0);
-                        return obj;
-                    }
+                    void* obj = Magazine.Entry(m)[n];
+                    m->Avail = n;
+                    m->AllocHit++;
+                    Volatile.Write(ref m->InUse, 0);
+                    return obj;
                 }
-                Volatile.Write(ref m->InUse, 0);
             }
+            Volatile.Write(ref m->InUse, 0);
         }
         return null;
     }
@@ -80,23 +77,20 @@ internal readonly unsafe struct FastPath
     {
         if (table != null)
         {
-            Magazine* m = table[slot];
-            if (m != null)
+            Magazine* m = table[slot]; // Magazine.None, not null, when this thread has none
+            Volatile.Write(ref m->InUse, 1);
+            if (Volatile.Read(ref m->Tag) == Tag)
             {
-                Volatile.Write(ref m->InUse, 1);
-                if (Volatile.Read(ref m->Tag) == Tag)
+                int n = m->Avail;
+                if (n < m->Limit)
                 {
-                    int n = m->Avail;
-                    if (n < m->Limit)
-                    {
-                        Magazine.Entry(m)[n] = obj;
-                        m->Avail = n + 1;
-                        Volatile.Write(ref m->InUse, 0);
-                        return true;
-                    }
+                    Magazine.Entry(m)[n] = obj;
+                    m->Avail = n + 1;
+                    Volatile.Write(ref m->InUse, 0);
+                    return true;
                 }
-                Volatile.Write(ref m->InUse, 0);
             }
+            Volatile.Write(ref m->InUse, 0);
         }
         return false;
     }

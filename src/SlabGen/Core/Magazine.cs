@@ -53,4 +53,10 @@ internal unsafe struct Magazine
     }
 
     public static void Destroy(Magazine* m) => NativeMemory.AlignedFree(m);
+
+    /// <summary>
+    /// The magazine every empty table entry points at: dead (tag 0) and holding nothing, so a fast path that finds
+    /// it fails its tag check and takes the slow path, with no null check of its own. Never stolen or freed.
+    /// </summary>
+    public static readonly Magazine* None = Create(0, 0);
 }

@@ -59,9 +59,7 @@ public sealed unsafe partial class SlabCache
     private int TakeFromMagazine(Span<nint> into)
     {
         Magazine** table = ThreadMagazines.t_table;
-        Magazine* m = table == null ? null : table[Fast.Slot];
-        if (m == null)
-            return 0;
+        Magazine* m = table == null ? Magazine.None : table[Fast.Slot];
         Volatile.Write(ref m->InUse, 1);
         int n = 0;
         if (Volatile.Read(ref m->Tag) == Fast.Tag)
@@ -82,9 +80,7 @@ public sealed unsafe partial class SlabCache
     private int PutInMagazine(ReadOnlySpan<nint> from)
     {
         Magazine** table = ThreadMagazines.t_table;
-        Magazine* m = table == null ? null : table[Fast.Slot];
-        if (m == null)
-            return 0;
+        Magazine* m = table == null ? Magazine.None : table[Fast.Slot];
         Volatile.Write(ref m->InUse, 1);
         int consumed = 0;
         if (Volatile.Read(ref m->Tag) == Fast.Tag)

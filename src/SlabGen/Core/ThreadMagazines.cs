@@ -9,20 +9,28 @@ namespace SlabGen.Core;
 /// </summary>
 internal static unsafe class ThreadMagazines
 {
-    /// <summary>This thread's table (<see cref="CacheChain.MaxCaches"/> entries), or null before its first slow path.</summary>
+    /// <summary>
+    /// This thread's table (<see cref="CacheChain.MaxCaches"/> entries, <see cref="Magazine.None"/> where the thread
+    /// has no magazine), or null before its first slow path.
+    /// </summary>
     [ThreadStatic] internal static Magazine** t_table;
 
     [ThreadStatic] private static TableOwner? t_owner;
 
     /// <summary>This thread's magazine in <paramref name="slot"/>, or null.</summary>
-    public static Magazine* Get(int slot) => t_table == null ? null : t_table[slot];
+    public static Magazine* Get(int slot)
+    {
+        Magazine* m = t_table == null ? null : t_table[slot];
+        return m == Magazine.None ? null : m;
+    }
 
     /// <summary>Installs <paramref name="m"/> as this thread's magazine for <paramref name="cache"/>.</summary>
     public static void Install(SlabCache cache, Magazine* m)
     {
         if (t_table == null)
         {
-            var table = (Magazine**)NativeMemory.AllocZeroed(CacheChain.MaxCaches, (nuint)sizeof(Magazine*));
+            var table = (Magazine**)NativeMemory.Alloc(CacheChain.MaxCaches, (nuint)sizeof(Magazine*));
+            new Span<nint>(table, CacheChain.MaxCaches).Fill((nint)Magazine.None);
             t_owner = new TableOwner(table);
             t_table = table;
         }
@@ -34,7 +42,7 @@ internal static unsafe class ThreadMagazines
     public static void Remove(int slot)
     {
         Magazine* m = t_table[slot];
-        t_table[slot] = null;
+        t_table[slot] = Magazine.None;
         t_owner!.Caches[slot] = null;
         Magazine.Destroy(m);
     }
@@ -49,7 +57,7 @@ internal static unsafe class ThreadMagazines
             for (int slot = 0; slot < Caches.Length; slot++)
             {
                 Magazine* m = table[slot];
-                if (m == null)
+                if (m == Magazine.None)
                     continue;
                 Caches[slot]?.RetireMagazine(m);
                 Magazine.Destroy(m);

@@ -28,7 +28,7 @@ internal static class KmallocCaches
         uint last = (uint)size - 1;
         int small = SizeIndex[(int)(last >> 3) & 31];                             // size_index[(size - 1) / 8]
         int large = 32 - System.Numerics.BitOperations.LeadingZeroCount(last);     // fls(size - 1)
-        int isSmall = (int)(last - 192) >> 31;                                     // -1 when size <= 192 (size <= 8k)
+        int isSmall = (int)(last - 192) >> 31;                                     // -1 when size <= 192, else 0 (sizes 1..8k)
         return large ^ ((small ^ large) & isSmall);
     }
 
