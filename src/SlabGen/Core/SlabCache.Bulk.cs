@@ -58,8 +58,7 @@ public sealed unsafe partial class SlabCache
     /// <summary>Copies as many objects as this thread's magazine has into <paramref name="into"/>; returns how many.</summary>
     private int TakeFromMagazine(Span<nint> into)
     {
-        Magazine** table = ThreadMagazines.t_table;
-        Magazine* m = table == null ? Magazine.None : table[Fast.Slot];
+        Magazine* m = ThreadMagazines.Entry(Fast.Slot);
         Volatile.Write(ref m->InUse, 1);
         int n = 0;
         if (Volatile.Read(ref m->Tag) == Fast.Tag)
@@ -79,8 +78,7 @@ public sealed unsafe partial class SlabCache
     /// <summary>Copies as many objects as this thread's magazine has room for; zeros count as done. Returns how many were consumed.</summary>
     private int PutInMagazine(ReadOnlySpan<nint> from)
     {
-        Magazine** table = ThreadMagazines.t_table;
-        Magazine* m = table == null ? Magazine.None : table[Fast.Slot];
+        Magazine* m = ThreadMagazines.Entry(Fast.Slot);
         Volatile.Write(ref m->InUse, 1);
         int consumed = 0;
         if (Volatile.Read(ref m->Tag) == Fast.Tag)

@@ -17,10 +17,13 @@ internal static unsafe class ThreadMagazines
 
     [ThreadStatic] private static TableOwner? t_owner;
 
+    /// <summary>This thread's entry for <paramref name="slot"/>: its magazine, or <see cref="Magazine.None"/>.</summary>
+    public static Magazine* Entry(int slot) => t_table == null ? Magazine.None : t_table[slot];
+
     /// <summary>This thread's magazine in <paramref name="slot"/>, or null.</summary>
     public static Magazine* Get(int slot)
     {
-        Magazine* m = t_table == null ? null : t_table[slot];
+        Magazine* m = Entry(slot);
         return m == Magazine.None ? null : m;
     }
 
