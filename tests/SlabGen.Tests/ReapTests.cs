@@ -49,7 +49,7 @@ public unsafe class ReapTests
         Churn(cache, 300);
         cache.Reap();
         long cached = cache.CachedObjects();
-        Churn(cache, 10); // touches the magazine and the arrays again
+        Churn(cache, 300); // takes from and gives to the magazine and the barn again
         cache.Reap();
         Assert.True(cache.CachedObjects() >= cached - 60, "a touched cache lost more than one batch");
     }

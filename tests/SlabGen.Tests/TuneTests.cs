@@ -60,7 +60,8 @@ public unsafe class TuneTests
         live.RemoveRange(0, 350);
         SlabInfoRow before = cache.GetSlabInfo();
         long cachedBefore = cache.CachedObjects();
-        int arrays = cache.Topology.CpuCount + cache.NodeCount; // per-CPU arrays, then shared arrays
+        Assert.True(cache.BarnObjects(0) > 0); // the barn's sheaves must survive a failed tune too
+        int arrays = cache.Topology.CpuCount + 2 * cache.NodeCount; // per-CPU arrays, shared arrays, then barns
         for (int failAt = 0; failAt < arrays; failAt++)
         {
             using (FaultInjection.FailAfter(failAt))

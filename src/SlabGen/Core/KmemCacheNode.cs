@@ -3,7 +3,8 @@ namespace SlabGen.Core;
 /// <summary>
 /// One node's slab lists (<c>struct kmem_cache_node</c>, once <c>kmem_list3</c>): partial, full and free slabs
 /// under <see cref="ListLock"/>, the count of free objects in them, the limit above which free slabs go back to
-/// the page source, and the node's shared array cache.
+/// the page source, and the node's shared array cache; beside them, under a lock of its own, the node's barn of full
+/// sheaves.
 /// </summary>
 internal sealed unsafe class KmemCacheNode(int id, int cpusOnNode)
 {
@@ -31,6 +32,18 @@ internal sealed unsafe class KmemCacheNode(int id, int cpusOnNode)
 
     /// <summary>Set when a free slab was taken for allocation; the reaper leaves free slabs alone for one pass.</summary>
     public bool FreeTouched;
+
+    /// <summary>
+    /// Guards <see cref="Barn"/> and its counters. Taken before <see cref="ListLock"/> when both are held (a barn
+    /// drains into the slab lists), never after it.
+    /// </summary>
+    public readonly RawSpinLock BarnLock = new();
+
+    /// <summary>The node's barn of full sheaves, or null before the cache's arrays are tuned and after destroy.</summary>
+    public Barn* Barn;
+
+    /// <summary>Sheaves taken from and given to the barn (SLUB's <c>barn_get</c> and <c>barn_put</c> stats).</summary>
+    public long BarnGet, BarnPut;
 
     public int TotalSlabs => NrPartial + NrFull + NrFree;
 

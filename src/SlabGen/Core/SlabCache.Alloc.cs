@@ -12,7 +12,10 @@ public sealed unsafe partial class SlabCache
     /// <summary><c>BATCHREFILL_LIMIT</c>: an untouched array refills at most this many objects at a time.</summary>
     private const int BatchRefillLimit = 16;
 
-    /// <summary>The allocation slow path: refill this thread's magazine from the per-CPU array, or bypass a stolen one.</summary>
+    /// <summary>
+    /// The allocation slow path: refill this thread's empty magazine with a full sheaf from the node's barn, else with
+    /// a batch from the per-CPU array; or bypass a stolen magazine.
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     internal void* AllocSlow()
     {
@@ -25,7 +28,7 @@ public sealed unsafe partial class SlabCache
             {
                 if (Volatile.Read(ref m->Tag) == Fast.Tag)
                 {
-                    if (m->Avail > 0)
+                    if (m->Avail > 0 || BarnGetFull(m))
                     {
                         m->AllocHit++;
                         return Magazine.Entry(m)[--m->Avail];

@@ -6,7 +6,7 @@ using SlabGen.PageAlloc;
 
 namespace SlabGen;
 
-// Taking objects back from the caching layers: magazines, per-CPU arrays and shared arrays; shrink and reap.
+// Taking objects back from the caching layers: magazines, barns, per-CPU arrays and shared arrays; shrink and reap.
 public sealed unsafe partial class SlabCache
 {
     /// <summary>Guards <see cref="_magazines"/> and every stealer of a magazine.</summary>
@@ -91,13 +91,14 @@ public sealed unsafe partial class SlabCache
     }
 
     /// <summary>
-    /// Drains every caching layer back to the slabs (<c>drain_cpu_caches</c>): thread magazines, per-CPU arrays,
-    /// shared arrays. Caller holds the chain mutex.
+    /// Drains every caching layer back to the slabs (<c>drain_cpu_caches</c>): thread magazines, barns, per-CPU
+    /// arrays, shared arrays. Caller holds the chain mutex.
     /// </summary>
     private void DrainAll(bool retireMagazines)
     {
         lock (_magazineLock)
             StealMagazines(all: true, retire: retireMagazines);
+        DrainBarns();
         for (int cpu = 0; cpu < _topology.CpuCount; cpu++)
         {
             CpuSlot* slot = _cpuSlots + cpu;
@@ -177,8 +178,8 @@ public sealed unsafe partial class SlabCache
     }
 
     /// <summary>
-    /// One reaping pass over this cache (<c>cache_reap</c>): magazines and per-CPU arrays untouched since the last
-    /// pass give back part of their objects, shared arrays likewise, and nodes whose free slabs were not used give
+    /// One reaping pass over this cache (<c>cache_reap</c>): magazines, barns and per-CPU arrays untouched since the
+    /// last pass give back part of their objects, shared arrays likewise, and nodes whose free slabs were not used give
     /// back a fifth of <c>free_limit</c>'s worth of them.
     /// </summary>
     /// <returns>Slabs returned to the page source.</returns>
@@ -194,6 +195,7 @@ public sealed unsafe partial class SlabCache
             return 0;
         lock (_magazineLock)
             StealMagazines(all: false, retire: false);
+        ReapBarns();
         for (int cpu = 0; cpu < _topology.CpuCount; cpu++)
         {
             CpuSlot* slot = _cpuSlots + cpu;

@@ -9,7 +9,10 @@ namespace SlabGen;
 // The free slow path: magazine flush, the per-CPU array, cache_flusharray, free_block and slab destruction.
 public sealed unsafe partial class SlabCache
 {
-    /// <summary>The free slow path: flush a batch of this thread's full magazine to the per-CPU array, or bypass a stolen one.</summary>
+    /// <summary>
+    /// The free slow path: hand this thread's full magazine to the node's barn as one sheaf, else flush its oldest
+    /// batch to the per-CPU array; or bypass a stolen magazine.
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     internal void FreeSlow(void* obj)
     {
@@ -22,7 +25,7 @@ public sealed unsafe partial class SlabCache
             {
                 if (Volatile.Read(ref m->Tag) == Fast.Tag)
                 {
-                    if (m->Avail == m->Limit)
+                    if (m->Avail == m->Limit && !BarnPutFull(m))
                     {
                         // The oldest batch goes down a layer; the CPU counters record this free as a hit or a miss.
                         int batch = Math.Min(m->Avail, _tunables.BatchCount);

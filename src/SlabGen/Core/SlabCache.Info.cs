@@ -28,7 +28,7 @@ public sealed unsafe partial class SlabCache
     /// <summary>The cache's STATS counters. Exact when no other thread is using the cache; a close reading otherwise.</summary>
     public SlabStatistics GetStatistics()
     {
-        long allocHit, freeHit, allocMiss = 0, freeMiss = 0, remote = 0;
+        long allocHit, freeHit, allocMiss = 0, freeMiss = 0, remote = 0, barnGet = 0, barnPut = 0;
         lock (_magazineLock)
         {
             allocHit = _retiredAllocHit;
@@ -49,17 +49,24 @@ public sealed unsafe partial class SlabCache
             freeMiss += Volatile.Read(ref slot->FreeMiss);
             remote += Volatile.Read(ref slot->RemoteFrees);
         }
+        foreach (KmemCacheNode n in _nodes)
+            using (n.BarnLock.EnterScope())
+            {
+                barnGet += n.BarnGet;
+                barnPut += n.BarnPut;
+            }
         return new SlabStatistics(allocHit, allocMiss, freeHit, freeMiss,
-            Interlocked.Read(ref _grown), Interlocked.Read(ref _reaped), remote);
+            Interlocked.Read(ref _grown), Interlocked.Read(ref _reaped), remote, barnGet, barnPut);
     }
 
-    /// <summary>Objects held by the caching layers (magazines, per-CPU and shared arrays). Exact when the cache is idle.</summary>
+    /// <summary>Objects held by the caching layers (magazines, barns, per-CPU and shared arrays). Exact when the cache is idle.</summary>
     internal long CachedObjects()
     {
         long cached = 0;
         lock (_magazineLock)
             foreach (nint p in _magazines)
                 cached += ((Magazine*)p)->Avail;
+        cached += BarnObjects();
         for (int cpu = 0; cpu < _topology.CpuCount; cpu++)
         {
             CpuSlot* slot = _cpuSlots + cpu;

@@ -43,26 +43,34 @@ public sealed unsafe partial class SlabCache
         int cpus = _topology.CpuCount;
         var newCpu = new nint[cpus];
         var newShared = new nint[_nodes.Length];
+        var newBarn = new nint[_nodes.Length];
         bool ok = true;
         for (int cpu = 0; cpu < cpus && ok; cpu++)
             ok = (newCpu[cpu] = (nint)ArrayCache.Create(t.Limit, t.BatchCount)) != 0;
         for (int node = 0; node < _nodes.Length && ok && t.SharedFactor > 0; node++)
             ok = (newShared[node] = (nint)ArrayCache.Create(t.SharedFactor * t.BatchCount, 0xbaadf00)) != 0;
+        for (int node = 0; node < _nodes.Length && ok; node++)
+            ok = (newBarn[node] = (nint)Barn.Create(t.Limit)) != 0;
         if (!ok)
         {
             foreach (nint ac in newCpu)
                 ArrayCache.Destroy((ArrayCache*)ac);
             foreach (nint ac in newShared)
                 ArrayCache.Destroy((ArrayCache*)ac);
+            foreach (nint b in newBarn)
+                Barn.Destroy((Barn*)b);
             return false;
         }
 
-        // Nothing below can fail. New magazines take the new limit; the old ones are drained and retired.
+        // Nothing below can fail. New magazines take the new limit; the old ones are drained and retired. A magazine
+        // of the new limit may meet an old barn until its node's is replaced below: sizes differ, so they do not trade.
         lock (_magazineLock)
         {
             _tunables = t;
             StealMagazines(all: true, retire: true);
         }
+        for (int node = 0; node < _nodes.Length; node++)
+            ReplaceBarn(_nodes[node], (Barn*)newBarn[node]);
 
         // do_ccupdate_local: swap each CPU's array under its guard, then drain the old one to the slabs.
         for (int cpu = 0; cpu < cpus; cpu++)
@@ -101,7 +109,7 @@ public sealed unsafe partial class SlabCache
         return true;
     }
 
-    /// <summary>Frees every per-CPU and shared array (the arrays must be drained). Used by destroy and failed creation.</summary>
+    /// <summary>Frees every per-CPU and shared array and every barn (all must be drained). Used by destroy and failed creation.</summary>
     private void FreeArrays()
     {
         for (int cpu = 0; cpu < _topology.CpuCount; cpu++)
@@ -113,6 +121,11 @@ public sealed unsafe partial class SlabCache
         {
             ArrayCache.Destroy(n.Shared);
             n.Shared = null;
+            using (n.BarnLock.EnterScope())
+            {
+                Barn.Destroy(n.Barn);
+                n.Barn = null;
+            }
         }
     }
 }

@@ -12,7 +12,8 @@ namespace SlabGen;
 
 /// <summary>
 /// A slab cache (<c>struct kmem_cache</c>): objects of one size served from native memory through per-thread
-/// magazines, per-CPU array caches and per-node shared arrays in front of per-node slab lists.
+/// magazines, per-node barns of full sheaves, per-CPU array caches and per-node shared arrays in front of per-node
+/// slab lists.
 /// </summary>
 public sealed unsafe partial class SlabCache : IDisposable
 {

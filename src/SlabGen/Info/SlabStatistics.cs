@@ -3,7 +3,9 @@ namespace SlabGen;
 /// <summary>
 /// A cache's counters, as SLAB's STATS keeps them. Every allocation counts once as a hit (served by a magazine or
 /// a per-CPU array) or a miss (the per-CPU array had to refill from the node: <c>cache_alloc_refill</c>); every
-/// free once as a hit or a miss (the per-CPU array had to flush: <c>cache_flusharray</c>).
+/// free once as a hit or a miss (the per-CPU array had to flush: <c>cache_flusharray</c>). A magazine refilled from,
+/// or emptied into, its node's barn serves the operation as a hit; <see cref="BarnGet"/> and <see cref="BarnPut"/>
+/// count those whole-sheaf exchanges.
 /// </summary>
 public readonly record struct SlabStatistics(
     long AllocHit,
@@ -12,7 +14,9 @@ public readonly record struct SlabStatistics(
     long FreeMiss,
     long Grown,
     long Reaped,
-    long RemoteFrees)
+    long RemoteFrees,
+    long BarnGet = 0,
+    long BarnPut = 0)
 {
     /// <summary>Allocations counted: <see cref="AllocHit"/> + <see cref="AllocMiss"/>.</summary>
     public long Allocations => AllocHit + AllocMiss;
