@@ -31,6 +31,12 @@ internal readonly unsafe struct FastPath
         _reciprocal = (((ulong)1 << ReciprocalShift) + (ulong)layout.Size - 1) / (ulong)layout.Size;
     }
 
+    /// <summary>
+    /// A fast path no object belongs to: <see cref="IsObjectInOwnArena"/> is false for every offset (no slab holds an
+    /// object below <c>_objectBytes</c> = 0). Tables use it where they would otherwise hold null.
+    /// </summary>
+    public static readonly FastPath Never = default;
+
     /// <summary>Pops an object from this thread's magazine (<c>____cache_alloc</c>'s <c>ac->entry[--ac->avail]</c>), or null.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void* TryAlloc() => TryAlloc(ThreadMagazines.t_table);
@@ -104,8 +110,16 @@ internal readonly unsafe struct FastPath
     public bool IsObject(void* obj)
     {
         nuint off = (nuint)obj - (nuint)PageSource.Base;
-        if (off >= PageSource.ReserveBytes || PageSource.Owner[off >> PageSource.ArenaShift] != Slot)
-            return false;
+        return off < PageSource.ReserveBytes && PageSource.Owner[off >> PageSource.ArenaShift] == Slot && IsObjectInOwnArena(off);
+    }
+
+    /// <summary>
+    /// <see cref="IsObject"/> for a pointer at offset <paramref name="off"/> of the reserve whose arena the caller has
+    /// already found this cache to own. Always false for <see cref="Never"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool IsObjectInOwnArena(nuint off)
+    {
         nuint inSlab = off & _slabMask;
         nuint index = (nuint)(((ulong)inSlab * _reciprocal) >> ReciprocalShift);
         return index * _size == inSlab && inSlab < _objectBytes;

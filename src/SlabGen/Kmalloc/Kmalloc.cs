@@ -32,8 +32,15 @@ public static unsafe class Kmalloc
     /// <summary>Cache slot → kmalloc index (0 for caches that are not kmalloc caches).</summary>
     private static readonly byte* s_indexOfSlot;
 
-    /// <summary>Cache slot → that kmalloc cache's fast path (null for other caches): one load from owner to fast path.</summary>
+    /// <summary>
+    /// Owner table value → that kmalloc cache's fast path: one load from owner to fast path. Indexed from
+    /// <see cref="PageSource.OwnerLarge"/> (-1) up, so any owner value is in range; every entry that is not a kmalloc
+    /// cache points at <see cref="s_never"/>, so kfree needs neither a range check nor a null check.
+    /// </summary>
     private static readonly FastPath** s_fastOfSlot;
+
+    /// <summary>The <see cref="FastPath.Never"/> every non-kmalloc entry of <see cref="s_fastOfSlot"/> points at.</summary>
+    private static readonly FastPath* s_never;
 
     /// <summary>One page-source client per order for <c>kmalloc_large</c>.</summary>
     private static readonly PageSource.PageClient[] s_large;
@@ -44,7 +51,10 @@ public static unsafe class Kmalloc
         s_fast = (FastPath*)NativeMemory.AllocZeroed(KmallocCaches.ShiftHigh + 1, (nuint)sizeof(FastPath));
         s_caches = new SlabCache[KmallocCaches.ShiftHigh + 1];
         s_indexOfSlot = (byte*)NativeMemory.AllocZeroed(CacheChain.MaxCaches);
-        s_fastOfSlot = (FastPath**)NativeMemory.AllocZeroed(CacheChain.MaxCaches, (nuint)sizeof(FastPath*));
+        s_never = (FastPath*)NativeMemory.Alloc((nuint)sizeof(FastPath));
+        *s_never = FastPath.Never;
+        s_fastOfSlot = (FastPath**)NativeMemory.Alloc(CacheChain.MaxCaches + 1, (nuint)sizeof(FastPath*)) + 1;
+        new Span<nint>(s_fastOfSlot + PageSource.OwnerLarge, CacheChain.MaxCaches + 1).Fill((nint)s_never);
         for (int index = 1; index <= KmallocCaches.ShiftHigh; index++)
         {
             SlabCache cache = KmallocCaches.Cache(index);
@@ -137,16 +147,13 @@ public static unsafe class Kmalloc
         nuint off = (nuint)p - (nuint)PageSource.Base;
         if (off < PageSource.ReserveBytes)
         {
-            int owner = PageSource.Owner[off >> PageSource.ArenaShift];
-            if ((uint)owner < CacheChain.MaxCaches)
+            int owner = PageSource.Owner[off >> PageSource.ArenaShift]; // -1 (large) .. MaxCaches - 1
+            FastPath* fast = s_fastOfSlot[owner];
+            if (fast->IsObjectInOwnArena(off))
             {
-                FastPath* fast = s_fastOfSlot[owner];
-                if (fast != null && fast->IsObject(p))
-                {
-                    if (!fast->TryFree(table, owner, p))
-                        s_caches[s_indexOfSlot[owner]].FreeSlow(p);
-                    return;
-                }
+                if (!fast->TryFree(table, owner, p))
+                    s_caches[s_indexOfSlot[owner]].FreeSlow(p);
+                return;
             }
         }
         FreeSlow(p);
@@ -161,7 +168,7 @@ public static unsafe class Kmalloc
         int owner = arena < 0 ? PageSource.OwnerNone : PageSource.Owner[arena];
         if (owner == PageSource.OwnerLarge)
             return (nuint)PageSource.PageSize << LargeBlock(p, arena)->Objects;
-        if (owner > 0 && s_fastOfSlot[owner] != null && s_fastOfSlot[owner]->IsObject(p))
+        if (s_fastOfSlot[owner]->IsObject(p))
             return (nuint)s_caches[s_indexOfSlot[owner]].Size;
         throw NotOurs(p, arena, owner);
     }
