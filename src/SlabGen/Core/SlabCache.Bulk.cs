@@ -9,8 +9,9 @@ public sealed unsafe partial class SlabCache
 {
     /// <summary>
     /// Allocates <c>objects.Length</c> objects into <paramref name="objects"/> (<c>kmem_cache_alloc_bulk</c>): runs of
-    /// them are copied out of this thread's magazine at once, and the magazine is refilled a batch at a time. All or
-    /// nothing: if the cache cannot grow, the objects taken so far go back and the exception propagates.
+    /// them are copied out of this thread's magazine at once, and the magazine is refilled by the slow path (a sheaf
+    /// from the barn, else a batch from the per-CPU array). All or nothing: if the cache cannot grow, the objects
+    /// taken so far go back and the exception propagates.
     /// </summary>
     public void AllocBulk(Span<nint> objects)
     {
@@ -21,7 +22,7 @@ public sealed unsafe partial class SlabCache
             {
                 done += TakeFromMagazine(objects.Slice(done));
                 if (done < objects.Length)
-                    objects[done++] = (nint)AllocSlow(); // refills the magazine a batch at a time
+                    objects[done++] = (nint)AllocSlow(); // refills the magazine
             }
         }
         catch
@@ -50,7 +51,7 @@ public sealed unsafe partial class SlabCache
             {
                 nint p = objects[done++];
                 if (p != 0)
-                    FreeSlow((void*)p); // flushes a batch of the full magazine
+                    FreeSlow((void*)p); // empties the full magazine into the barn, or flushes a batch of it
             }
         }
     }
