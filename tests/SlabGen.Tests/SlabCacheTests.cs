@@ -116,6 +116,38 @@ public unsafe class SlabCacheTests
         Assert.Equal(cache.GetStatistics().Grown * cache.ObjectsPerSlab, Volatile.Read(ref s_ctorCalls) - before);
     }
 
+    [Theory]
+    [InlineData(8)]
+    [InlineData(24)]
+    [InlineData(96)]
+    [InlineData(192)]
+    [InlineData(200)]
+    [InlineData(1000)]
+    [InlineData(3000)]
+    [InlineData(5000)]
+    public void Every_byte_of_a_slab_is_an_object_start_exactly_when_it_is_a_slot_boundary(int size)
+    {
+        using var cache = SlabCache.Create(TestSupport.Name("boundary"), size)!;
+        byte* obj = (byte*)cache.Alloc();
+        try
+        {
+            long slabBytes = 4096L << cache.Order;
+            byte* slab = (byte*)((nuint)obj & ~(nuint)(slabBytes - 1));
+            int starts = 0;
+            for (long off = 0; off < slabBytes; off++)
+            {
+                bool expected = off % cache.Size == 0 && off / cache.Size < cache.ObjectsPerSlab;
+                Assert.True(expected == cache.Contains(slab + off), $"offset {off} of a slab of {cache.Size}-byte objects");
+                starts += expected ? 1 : 0;
+            }
+            Assert.Equal(cache.ObjectsPerSlab, starts);
+        }
+        finally
+        {
+            cache.Free(obj);
+        }
+    }
+
     [Fact]
     public void Free_null_does_nothing_and_foreign_pointers_are_refused_by_name()
     {

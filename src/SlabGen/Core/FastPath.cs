@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Threading;
 using SlabGen.PageAlloc;
@@ -11,29 +12,37 @@ namespace SlabGen.Core;
 /// </summary>
 internal readonly unsafe struct FastPath
 {
-    private const int ReciprocalShift = 44;
-
     public readonly int Slot;
     public readonly int Tag;
     private readonly nuint _slabMask;
-    private readonly nuint _size;
-    private readonly nuint _objectBytes;
-    private readonly ulong _reciprocal;
+
+    /// <summary>The inverse, modulo 2^64, of the odd part of the object size (size = odd part × 2^<see cref="_sizeShift"/>).</summary>
+    private readonly ulong _oddInverse;
+    private readonly int _sizeShift;
+    private readonly nuint _objects;
 
     public FastPath(int slot, int tag, in SlabLayout layout)
     {
         Slot = slot;
         Tag = tag;
         _slabMask = (nuint)layout.SlabBytes - 1;
-        _size = (nuint)layout.Size;
-        _objectBytes = (nuint)layout.Size * (nuint)layout.ObjectsPerSlab;
-        // ceil(2^44 / size): exact division for every offset below 2^22 (one arena) and size below 2^22.
-        _reciprocal = (((ulong)1 << ReciprocalShift) + (ulong)layout.Size - 1) / (ulong)layout.Size;
+        _sizeShift = BitOperations.TrailingZeroCount(layout.Size);
+        _oddInverse = InverseOfOdd((ulong)layout.Size >> _sizeShift);
+        _objects = (nuint)layout.ObjectsPerSlab;
+    }
+
+    /// <summary>x with x × <paramref name="odd"/> = 1 modulo 2^64 (Newton's iteration; each step doubles the correct low bits).</summary>
+    private static ulong InverseOfOdd(ulong odd)
+    {
+        ulong x = odd; // correct to 3 bits: odd × odd = 1 mod 8
+        for (int i = 0; i < 5; i++)
+            x *= 2 - odd * x;
+        return x;
     }
 
     /// <summary>
-    /// A fast path no object belongs to: <see cref="IsObjectInOwnArena"/> is false for every offset (no slab holds an
-    /// object below <c>_objectBytes</c> = 0). Tables use it where they would otherwise hold null.
+    /// A fast path no object belongs to: <see cref="IsObjectInOwnArena"/> is false for every offset (its slabs hold
+    /// no objects). Tables use it where they would otherwise hold null.
     /// </summary>
     public static readonly FastPath Never = default;
 
@@ -117,11 +126,17 @@ internal readonly unsafe struct FastPath
     /// <see cref="IsObject"/> for a pointer at offset <paramref name="off"/> of the reserve whose arena the caller has
     /// already found this cache to own. Always false for <see cref="Never"/>.
     /// </summary>
+    /// <remarks>
+    /// One multiply and one rotate test "a multiple of the size, below the slab's object count" at once (Granlund
+    /// and Montgomery's divisibility test). For a multiple i × size, the product is i × 2^shift and the rotate yields
+    /// i. Otherwise either a set bit below 2^shift rotates to the top, or the odd part does not divide and the
+    /// product exceeds 2^64 / odd: both give at least 2^64 / size, far above any object count.
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool IsObjectInOwnArena(nuint off)
     {
-        nuint inSlab = off & _slabMask;
-        nuint index = (nuint)(((ulong)inSlab * _reciprocal) >> ReciprocalShift);
-        return index * _size == inSlab && inSlab < _objectBytes;
+        ulong p = (ulong)(off & _slabMask) * _oddInverse;
+        // Rotate right by _sizeShift, as two shifts: shrx/shlx take their count in any register, ror only in cl.
+        return ((p >> _sizeShift) | (p << (64 - _sizeShift))) < _objects;
     }
 }
