@@ -92,8 +92,8 @@ public sealed unsafe partial class SlabCache
     }
 
     /// <summary>
-    /// One reaping pass over the barns: a barn used since the last pass is left alone, an idle one gives back a fifth
-    /// of its sheaves (at least one), as <c>drain_array</c> does for arrays.
+    /// One reaping pass over the barns: a barn used since the last pass is left alone, an idle one gives back two
+    /// sheaves, a fifth of what it can hold, as <c>drain_array</c> gives back <c>(limit + 4) / 5</c> of an array.
     /// </summary>
     private void ReapBarns()
     {

@@ -62,8 +62,9 @@ public sealed unsafe partial class SlabCache
             return false;
         }
 
-        // Nothing below can fail. New magazines take the new limit; the old ones are drained and retired. A magazine
-        // of the new limit may meet an old barn until its node's is replaced below: sizes differ, so they do not trade.
+        // Nothing below can fail. New magazines take the new limit; the old ones are drained and retired. A new magazine
+        // may meet an old barn until its node's is replaced below: of another size, they do not trade; of the same
+        // size, what they trade is drained with the old barn.
         lock (_magazineLock)
         {
             _tunables = t;
