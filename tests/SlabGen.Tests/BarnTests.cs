@@ -1,4 +1,3 @@
-using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
 using Xunit;
@@ -18,32 +17,18 @@ public unsafe class BarnTests
         return cache;
     }
 
-    private static nint[] AllocMany(SlabCache cache, int count)
-    {
-        var objs = new nint[count];
-        for (int i = 0; i < count; i++)
-            objs[i] = (nint)cache.Alloc();
-        return objs;
-    }
-
-    private static void FreeAll(SlabCache cache, IEnumerable<nint> objs)
-    {
-        foreach (nint p in objs)
-            cache.Free((void*)p);
-    }
-
     [Fact]
     public void A_full_magazine_goes_to_the_barn_whole_and_comes_back_whole()
     {
         using SlabCache cache = Small("barn_trade");
         // Each refill from the per-CPU array brings 4 objects: one is returned, three fill the magazine. After 40
         // allocations the magazine and the array are empty.
-        nint[] first = AllocMany(cache, 40);
+        nint[] first = TestSupport.AllocMany(cache, 40);
         SlabStatistics before = cache.GetStatistics();
         Assert.Equal(0, cache.CachedObjects());
 
         // Frees 9, 17, 25 and 33 find the magazine full and hand it to the barn: 4 sheaves, 8 left in the magazine.
-        FreeAll(cache, first);
+        TestSupport.FreeAll(cache, first);
         SlabStatistics freed = cache.GetStatistics();
         Assert.Equal(4, freed.BarnPut - before.BarnPut);
         Assert.Equal(32, cache.BarnObjects(0));
@@ -53,14 +38,14 @@ public unsafe class BarnTests
         TestSupport.AssertBalanced(cache, 0);
 
         // The magazine's 8, then the barn's 4 sheaves: the same 40 objects, without a per-CPU array refill.
-        nint[] second = AllocMany(cache, 40);
+        nint[] second = TestSupport.AllocMany(cache, 40);
         SlabStatistics again = cache.GetStatistics();
         Assert.Equal(4, again.BarnGet - freed.BarnGet);
         Assert.Equal(freed.AllocMiss, again.AllocMiss);
         Assert.Equal(40, again.AllocHit - freed.AllocHit);
         Assert.Equal(first.OrderBy(p => p), second.OrderBy(p => p));
         Assert.Equal(0, cache.BarnObjects(0));
-        FreeAll(cache, second);
+        TestSupport.FreeAll(cache, second);
         TestSupport.AssertBalanced(cache, 0);
     }
 
@@ -68,9 +53,9 @@ public unsafe class BarnTests
     public void A_full_barn_sends_further_frees_down_to_the_per_cpu_array()
     {
         using SlabCache cache = Small("barn_full");
-        nint[] objs = AllocMany(cache, 100);
+        nint[] objs = TestSupport.AllocMany(cache, 100);
         SlabStatistics before = cache.GetStatistics();
-        FreeAll(cache, objs);
+        TestSupport.FreeAll(cache, objs);
         SlabStatistics after = cache.GetStatistics();
         Assert.Equal(10, after.BarnPut - before.BarnPut);
         Assert.Equal(80, cache.BarnObjects(0));
@@ -86,12 +71,12 @@ public unsafe class BarnTests
     public void Tune_drains_the_barn_and_later_sheaves_have_the_new_limit()
     {
         using SlabCache cache = Small("barn_tune");
-        FreeAll(cache, AllocMany(cache, 60));
+        TestSupport.FreeAll(cache, TestSupport.AllocMany(cache, 60));
         Assert.True(cache.BarnObjects(0) > 0);
         cache.Tune(16, 8, 0);
         Assert.Equal(0, cache.BarnObjects(0));
         TestSupport.AssertBalanced(cache, 0);
-        FreeAll(cache, AllocMany(cache, 100));
+        TestSupport.FreeAll(cache, TestSupport.AllocMany(cache, 100));
         long held = cache.BarnObjects(0);
         Assert.True(held > 0 && held % 16 == 0, $"{held} objects in the barn");
         TestSupport.AssertBalanced(cache, 0);
@@ -101,7 +86,7 @@ public unsafe class BarnTests
     public void An_idle_barn_gives_back_a_fifth_of_its_sheaves_per_reap()
     {
         using SlabCache cache = Small("barn_reap");
-        FreeAll(cache, AllocMany(cache, 88));
+        TestSupport.FreeAll(cache, TestSupport.AllocMany(cache, 88));
         Assert.Equal(80, cache.BarnObjects(0));
         cache.Reap(); // used since the last pass: only the touched flag clears
         Assert.Equal(80, cache.BarnObjects(0));
@@ -116,20 +101,20 @@ public unsafe class BarnTests
     public void A_consumer_threads_full_magazines_feed_a_producer_thread_through_the_barn()
     {
         using SlabCache cache = Small("barn_pc");
-        nint[] produced = AllocMany(cache, 80);
-        var consumer = new Thread(() => FreeAll(cache, produced));
+        nint[] produced = TestSupport.AllocMany(cache, 80);
+        var consumer = new Thread(() => TestSupport.FreeAll(cache, produced));
         consumer.Start();
         consumer.Join();
         Assert.True(cache.BarnObjects(0) >= 64, $"{cache.BarnObjects(0)} objects in the barn");
 
         // This thread's magazine is empty: the consumer's sheaves come back to it whole.
         SlabStatistics before = cache.GetStatistics();
-        nint[] again = AllocMany(cache, 64);
+        nint[] again = TestSupport.AllocMany(cache, 64);
         SlabStatistics after = cache.GetStatistics();
         Assert.Equal(8, after.BarnGet - before.BarnGet);
         Assert.Equal(before.AllocMiss, after.AllocMiss);
         Assert.Subset(produced.ToHashSet(), again.ToHashSet());
-        FreeAll(cache, again);
+        TestSupport.FreeAll(cache, again);
         TestSupport.AssertBalanced(cache, 0);
     }
 
@@ -139,16 +124,16 @@ public unsafe class BarnTests
         var topology = NodeTopology.Simulated(2, 2); // CPU 0 on node 0, CPU 1 on node 1
         using SlabCache cache = Small("barn_numa", new SlabCacheOptions { Size = 64, Topology = topology });
         nint[] fromNode0 = [];
-        TestSupport.OnCpu(0, () => fromNode0 = AllocMany(cache, 80));
-        TestSupport.OnCpu(1, () => FreeAll(cache, fromNode0));
+        TestSupport.OnCpu(0, () => fromNode0 = TestSupport.AllocMany(cache, 80));
+        TestSupport.OnCpu(1, () => TestSupport.FreeAll(cache, fromNode0));
         Assert.Equal(0, cache.BarnObjects(1)); // a node's barn holds only that node's objects
         Assert.True(cache.GetStatistics().RemoteFrees > 0);
 
         // Freed on their own node, they do go to its barn.
         TestSupport.OnCpu(0, () =>
         {
-            nint[] local = AllocMany(cache, 80);
-            FreeAll(cache, local);
+            nint[] local = TestSupport.AllocMany(cache, 80);
+            TestSupport.FreeAll(cache, local);
         });
         Assert.True(cache.BarnObjects(0) > 0);
         Assert.Equal(0, cache.BarnObjects(1));

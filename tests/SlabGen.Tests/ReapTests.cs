@@ -1,5 +1,4 @@
 using System;
-using System.Collections.Generic;
 using System.Threading;
 using Xunit;
 
@@ -7,14 +6,7 @@ namespace SlabGen.Tests;
 
 public unsafe class ReapTests
 {
-    private static void Churn(SlabCache cache, int count)
-    {
-        var objs = new nint[count];
-        for (int i = 0; i < count; i++)
-            objs[i] = (nint)cache.Alloc();
-        foreach (nint p in objs)
-            cache.Free((void*)p);
-    }
+    private static void Churn(SlabCache cache, int count) => TestSupport.FreeAll(cache, TestSupport.AllocMany(cache, count));
 
     [Fact]
     public void Untouched_arrays_drain_a_fifth_per_pass_and_idle_free_slabs_go_back()
@@ -87,12 +79,5 @@ public unsafe class ReapTimerTests
         Assert.Throws<ArgumentOutOfRangeException>(() => SlabAllocator.ReapInterval = TimeSpan.Zero);
     }
 
-    private static void Churn(SlabCache cache)
-    {
-        var objs = new List<nint>();
-        for (int i = 0; i < 500; i++)
-            objs.Add((nint)cache.Alloc());
-        foreach (nint p in objs)
-            cache.Free((void*)p);
-    }
+    private static void Churn(SlabCache cache) => TestSupport.FreeAll(cache, TestSupport.AllocMany(cache, 500));
 }

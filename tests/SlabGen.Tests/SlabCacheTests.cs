@@ -216,12 +216,9 @@ public unsafe class SlabCacheTests
     public void Shrink_after_freeing_everything_leaves_no_slabs()
     {
         using var cache = SlabCache.Create(TestSupport.Name("shrink"), 64)!;
-        var objs = new nint[5000];
-        for (int i = 0; i < objs.Length; i++)
-            objs[i] = (nint)cache.Alloc();
+        nint[] objs = TestSupport.AllocMany(cache, 5000);
         Assert.True(cache.GetSlabInfo().NumSlabs >= objs.Length / cache.ObjectsPerSlab);
-        foreach (nint p in objs)
-            cache.Free((void*)p);
+        TestSupport.FreeAll(cache, objs);
         Assert.True(cache.Shrink() > 0);
         SlabInfoRow row = cache.GetSlabInfo();
         Assert.Equal((0L, 0L, 0L), (row.NumSlabs, row.ActiveObjs, row.SharedAvail));
@@ -238,11 +235,7 @@ public unsafe class SlabCacheTests
         for (int round = 0; round < 10; round++)
         {
             // More than a magazine, a full barn, a per-CPU array and a shared array hold together: every layer is used.
-            var objs = new nint[2000];
-            for (int i = 0; i < objs.Length; i++)
-                objs[i] = (nint)cache.Alloc();
-            foreach (nint p in objs)
-                cache.Free((void*)p);
+            TestSupport.FreeAll(cache, TestSupport.AllocMany(cache, 2000));
         }
         SlabStatistics s = cache.GetStatistics();
         Assert.Equal(20000, s.Allocations);
@@ -257,14 +250,7 @@ public unsafe class SlabCacheTests
     public void A_dead_threads_magazine_goes_back_to_the_cache()
     {
         using var cache = SlabCache.Create(TestSupport.Name("threadexit"), 64)!;
-        var t = new Thread(() =>
-        {
-            var objs = new nint[50];
-            for (int i = 0; i < objs.Length; i++)
-                objs[i] = (nint)cache.Alloc();
-            foreach (nint p in objs)
-                cache.Free((void*)p);
-        });
+        var t = new Thread(() => TestSupport.FreeAll(cache, TestSupport.AllocMany(cache, 50)));
         t.Start();
         t.Join();
         Assert.Equal(1, cache.MagazineCount);
@@ -288,11 +274,8 @@ public unsafe class SlabCacheTests
             try
             {
                 var first = SlabCache.Create(TestSupport.Name("slot_first"), 64)!;
-                var objs = new nint[50];
-                for (int i = 0; i < objs.Length; i++)
-                    objs[i] = (nint)first.Alloc();
-                foreach (nint p in objs)
-                    first.Free((void*)p);
+                nint[] objs = TestSupport.AllocMany(first, 50);
+                TestSupport.FreeAll(first, objs);
                 first.Dispose();
 
                 using var second = SlabCache.Create(TestSupport.Name("slot_second"), 128)!;

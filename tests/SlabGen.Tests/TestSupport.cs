@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Runtime.CompilerServices;
 using System.Threading;
 using SlabGen.Core;
@@ -25,6 +26,22 @@ internal static class TestSupport
 
     /// <summary>A cache name unique in this process.</summary>
     public static string Name(string prefix) => $"{prefix}_{Interlocked.Increment(ref s_counter)}";
+
+    /// <summary>Allocates <paramref name="count"/> objects of <paramref name="cache"/>, in order.</summary>
+    public static unsafe nint[] AllocMany(SlabCache cache, int count)
+    {
+        var objs = new nint[count];
+        for (int i = 0; i < count; i++)
+            objs[i] = (nint)cache.Alloc();
+        return objs;
+    }
+
+    /// <summary>Frees every one of <paramref name="objs"/>, in order.</summary>
+    public static unsafe void FreeAll(SlabCache cache, IEnumerable<nint> objs)
+    {
+        foreach (nint p in objs)
+            cache.Free((void*)p);
+    }
 
     /// <summary>Runs <paramref name="body"/> on a thread that reports CPU <paramref name="cpu"/>.</summary>
     public static void OnCpu(int cpu, Action body)
