@@ -1,4 +1,4 @@
-using System.Numerics;
+using System;
 using System.Runtime.CompilerServices;
 using System.Threading;
 using SlabGen.PageAlloc;
@@ -16,28 +16,21 @@ internal readonly unsafe struct FastPath
     public readonly int Tag;
     private readonly nuint _slabMask;
 
-    /// <summary>The inverse, modulo 2^64, of the odd part of the object size (size = odd part × 2^<see cref="_sizeShift"/>).</summary>
-    private readonly ulong _oddInverse;
-    private readonly int _sizeShift;
-    private readonly nuint _objects;
+    /// <summary>floor(2^64 / size) + 1: an offset times this is small exactly at slot boundaries (see <see cref="IsObjectInOwnArena"/>).</summary>
+    private readonly ulong _multiplier;
+
+    /// <summary>objects × (size − 2^64 mod size): the products of the slab's object offsets all fall below it.</summary>
+    private readonly ulong _threshold;
 
     public FastPath(int slot, int tag, in SlabLayout layout)
     {
         Slot = slot;
         Tag = tag;
         _slabMask = (nuint)layout.SlabBytes - 1;
-        _sizeShift = BitOperations.TrailingZeroCount(layout.Size);
-        _oddInverse = InverseOfOdd((ulong)layout.Size >> _sizeShift);
-        _objects = (nuint)layout.ObjectsPerSlab;
-    }
-
-    /// <summary>x with x × <paramref name="odd"/> = 1 modulo 2^64 (Newton's iteration; each step doubles the correct low bits).</summary>
-    private static ulong InverseOfOdd(ulong odd)
-    {
-        ulong x = odd; // correct to 3 bits: odd × odd = 1 mod 8
-        for (int i = 0; i < 5; i++)
-            x *= 2 - odd * x;
-        return x;
+        UInt128 twoTo64 = (UInt128)1 << 64;
+        ulong size = (ulong)layout.Size;
+        _multiplier = (ulong)(twoTo64 / size) + 1;
+        _threshold = (ulong)layout.ObjectsPerSlab * (size - (ulong)(twoTo64 % size));
     }
 
     /// <summary>
@@ -127,16 +120,12 @@ internal readonly unsafe struct FastPath
     /// already found this cache to own. Always false for <see cref="Never"/>.
     /// </summary>
     /// <remarks>
-    /// One multiply and one rotate test "a multiple of the size, below the slab's object count" at once (Granlund
-    /// and Montgomery's divisibility test). For a multiple i × size, the product is i × 2^shift and the rotate yields
-    /// i. Otherwise either a set bit below 2^shift rotates to the top, or the odd part does not divide and the
-    /// product exceeds 2^64 / odd: both give at least 2^64 / size, far above any object count.
+    /// One multiply and one compare test "a multiple of the size, below the slab's object count" at once (Lemire,
+    /// Kaser and Kurz's divisibility test, 2019). With 2^64 = q × size + r and c = q + 1, the offset k × size + j
+    /// times c is k × (size − r) + j × c modulo 2^64: for j = 0 that grows with k from 0 in steps of at least 1, so it
+    /// is below objects × (size − r) exactly when k is below the object count; for any other j it is at least c,
+    /// about 2^64 / size, far above any threshold (offsets and sizes are at most 2^22, a 4 MiB slab, so nothing wraps).
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool IsObjectInOwnArena(nuint off)
-    {
-        ulong p = (ulong)(off & _slabMask) * _oddInverse;
-        // Rotate right by _sizeShift, as two shifts: shrx/shlx take their count in any register, ror only in cl.
-        return ((p >> _sizeShift) | (p << (64 - _sizeShift))) < _objects;
-    }
+    public bool IsObjectInOwnArena(nuint off) => (ulong)(off & _slabMask) * _multiplier < _threshold;
 }
