@@ -90,6 +90,42 @@ public unsafe class LayerTests
     }
 
     [Fact]
+    public void Object_test_agrees_with_division_at_every_slot_edge_for_every_size()
+    {
+        // Every layout size up to 8 KiB, with and without a ctor (which moves the free pointer out of the object),
+        // and the largest objects a slab can hold: the test's one multiply and compare against % and /.
+        var sizes = Enumerable.Range(1, 1024).Select(i => i * 8).Concat([12_345, 65_536, 100_000, 1 << 20, SlabLayout.MaxObjectSize - 8]);
+        int[] nudges = [-8, -1, 0, 1, 8];
+        long checks = 0;
+        foreach (int objectSize in sizes)
+        {
+            foreach (bool ctor in new[] { false, true })
+            {
+                SlabLayout layout = SlabLayout.Calculate("edges", objectSize, 0, SlabFlags.None, ctor, cpus: 2);
+                var fast = new FastPath(1, 1, layout);
+                long slabBytes = layout.SlabBytes;
+                for (long k = 0; k <= layout.ObjectsPerSlab + 1; k++)
+                {
+                    foreach (int nudge in nudges)
+                    {
+                        long off = k * layout.Size + nudge;
+                        if (off < 0 || off >= slabBytes)
+                            continue;
+                        bool expected = off % layout.Size == 0 && off / layout.Size < layout.ObjectsPerSlab;
+                        // The test sees offsets within the reserve, so any arena's copy of the slab must agree too.
+                        nuint inThirdArena = 3 * PageAlloc.PageSource.ArenaSize + (nuint)(2 * slabBytes + off);
+                        Assert.True(expected == fast.IsObjectInOwnArena(inThirdArena),
+                            $"size {layout.Size} (object {objectSize}, ctor {ctor}), order {layout.Order}, offset {off}");
+                        Assert.False(FastPath.Never.IsObjectInOwnArena(inThirdArena));
+                        checks++;
+                    }
+                }
+            }
+        }
+        Assert.True(checks > 100_000, $"only {checks} offsets checked");
+    }
+
+    [Fact]
     public void Array_cache_transfers_from_the_top_and_drops_the_oldest()
     {
         ArrayCache* a = ArrayCache.Create(8, 4), b = ArrayCache.Create(4, 2);
