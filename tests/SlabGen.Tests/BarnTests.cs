@@ -71,12 +71,12 @@ public unsafe class BarnTests
     public void Tune_drains_the_barn_and_later_sheaves_have_the_new_limit()
     {
         using SlabCache cache = Small("barn_tune");
-        TestSupport.FreeAll(cache, TestSupport.AllocMany(cache, 60));
+        TestSupport.Churn(cache, 60);
         Assert.True(cache.BarnObjects(0) > 0);
         cache.Tune(16, 8, 0);
         Assert.Equal(0, cache.BarnObjects(0));
         TestSupport.AssertBalanced(cache, 0);
-        TestSupport.FreeAll(cache, TestSupport.AllocMany(cache, 100));
+        TestSupport.Churn(cache, 100);
         long held = cache.BarnObjects(0);
         Assert.True(held > 0 && held % 16 == 0, $"{held} objects in the barn");
         TestSupport.AssertBalanced(cache, 0);
@@ -86,7 +86,7 @@ public unsafe class BarnTests
     public void An_idle_barn_gives_back_a_fifth_of_its_sheaves_per_reap()
     {
         using SlabCache cache = Small("barn_reap");
-        TestSupport.FreeAll(cache, TestSupport.AllocMany(cache, 88));
+        TestSupport.Churn(cache, 88);
         Assert.Equal(80, cache.BarnObjects(0));
         cache.Reap(); // used since the last pass: only the touched flag clears
         Assert.Equal(80, cache.BarnObjects(0));

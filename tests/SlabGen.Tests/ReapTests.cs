@@ -6,13 +6,11 @@ namespace SlabGen.Tests;
 
 public unsafe class ReapTests
 {
-    private static void Churn(SlabCache cache, int count) => TestSupport.FreeAll(cache, TestSupport.AllocMany(cache, count));
-
     [Fact]
     public void Untouched_arrays_drain_a_fifth_per_pass_and_idle_free_slabs_go_back()
     {
         using var cache = SlabCache.Create(TestSupport.Name("reap"), 64)!;
-        Churn(cache, 2000);
+        TestSupport.Churn(cache, 2000);
         long cachedFull = cache.CachedObjects();
         Assert.True(cachedFull > 0);
         cache.Reap(); // first pass: arrays were touched since creation, so only the touched flags clear
@@ -38,10 +36,10 @@ public unsafe class ReapTests
     public void A_busy_cache_keeps_its_objects_through_a_reap()
     {
         using var cache = SlabCache.Create(TestSupport.Name("busy"), 64)!;
-        Churn(cache, 300);
+        TestSupport.Churn(cache, 300);
         cache.Reap();
         long cached = cache.CachedObjects();
-        Churn(cache, 300); // takes from and gives to the magazine and the barn again
+        TestSupport.Churn(cache, 300); // takes from and gives to the magazine and the barn again
         cache.Reap();
         Assert.True(cache.CachedObjects() >= cached - 60, "a touched cache lost more than one batch");
     }
@@ -54,7 +52,7 @@ public unsafe class ReapTimerTests
     public void The_background_reaper_runs_passes_and_can_be_turned_off()
     {
         using var cache = SlabCache.Create(TestSupport.Name("timer"), 64)!;
-        Churn(cache);
+        TestSupport.Churn(cache, 500);
         TimeSpan interval = SlabAllocator.ReapInterval;
         try
         {
@@ -78,6 +76,4 @@ public unsafe class ReapTimerTests
         Assert.Equal(stopped, SlabAllocator.ReapPasses);
         Assert.Throws<ArgumentOutOfRangeException>(() => SlabAllocator.ReapInterval = TimeSpan.Zero);
     }
-
-    private static void Churn(SlabCache cache) => TestSupport.FreeAll(cache, TestSupport.AllocMany(cache, 500));
 }

@@ -235,7 +235,7 @@ public unsafe class SlabCacheTests
         for (int round = 0; round < 10; round++)
         {
             // More than a magazine, a full barn, a per-CPU array and a shared array hold together: every layer is used.
-            TestSupport.FreeAll(cache, TestSupport.AllocMany(cache, 2000));
+            TestSupport.Churn(cache, 2000);
         }
         SlabStatistics s = cache.GetStatistics();
         Assert.Equal(20000, s.Allocations);
@@ -250,7 +250,7 @@ public unsafe class SlabCacheTests
     public void A_dead_threads_magazine_goes_back_to_the_cache()
     {
         using var cache = SlabCache.Create(TestSupport.Name("threadexit"), 64)!;
-        var t = new Thread(() => TestSupport.FreeAll(cache, TestSupport.AllocMany(cache, 50)));
+        var t = new Thread(() => TestSupport.Churn(cache, 50));
         t.Start();
         t.Join();
         Assert.Equal(1, cache.MagazineCount);

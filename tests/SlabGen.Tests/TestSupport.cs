@@ -43,6 +43,9 @@ internal static class TestSupport
             cache.Free((void*)p);
     }
 
+    /// <summary>Allocates <paramref name="count"/> objects and frees them all again.</summary>
+    public static void Churn(SlabCache cache, int count) => FreeAll(cache, AllocMany(cache, count));
+
     /// <summary>Runs <paramref name="body"/> on a thread that reports CPU <paramref name="cpu"/>.</summary>
     public static void OnCpu(int cpu, Action body)
     {

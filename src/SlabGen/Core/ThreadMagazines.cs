@@ -18,7 +18,11 @@ internal static unsafe class ThreadMagazines
     [ThreadStatic] private static TableOwner? t_owner;
 
     /// <summary>This thread's entry for <paramref name="slot"/>: its magazine, or <see cref="Magazine.None"/>.</summary>
-    public static Magazine* Entry(int slot) => t_table == null ? Magazine.None : t_table[slot];
+    public static Magazine* Entry(int slot)
+    {
+        Magazine** table = t_table; // one thread-local read
+        return table == null ? Magazine.None : table[slot];
+    }
 
     /// <summary>This thread's magazine in <paramref name="slot"/>, or null.</summary>
     public static Magazine* Get(int slot)
