@@ -65,7 +65,8 @@ internal static class CacheReaper
             s_timer = null;
             return;
         }
-        s_timer ??= new Timer(static _ => ReapAll(blocking: false), null, Timeout.Infinite, Timeout.Infinite);
+        // A tick queued before the timer was turned off can still arrive: it finds s_enabled clear and does nothing.
+        s_timer ??= new Timer(static _ => { if (Volatile.Read(ref s_enabled)) ReapAll(blocking: false); }, null, Timeout.Infinite, Timeout.Infinite);
         s_timer.Change(s_interval, s_interval);
     }
 
