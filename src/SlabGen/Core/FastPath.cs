@@ -53,12 +53,12 @@ internal readonly unsafe struct FastPath
             Volatile.Write(ref m->InUse, 1);
             if (Volatile.Read(ref m->Tag) == Tag)
             {
-                int n = m->Avail - 1;
+                long count = m->Count;
+                int n = (int)(count & Magazine.AvailMask) - 1;
                 if (n >= 0)
                 {
                     void* obj = Magazine.Entry(m)[n];
-                    m->Avail = n;
-                    m->AllocHit++;
+                    m->Count = count + Magazine.OneAlloc;
                     Volatile.Write(ref m->InUse, 0);
                     return obj;
                 }
@@ -89,11 +89,12 @@ internal readonly unsafe struct FastPath
             Volatile.Write(ref m->InUse, 1);
             if (Volatile.Read(ref m->Tag) == Tag)
             {
-                int n = m->Avail;
+                long count = m->Count;
+                int n = (int)(count & Magazine.AvailMask);
                 if (n < m->Limit)
                 {
                     Magazine.Entry(m)[n] = obj;
-                    m->Avail = n + 1;
+                    m->Count = count + 1;
                     Volatile.Write(ref m->InUse, 0);
                     return true;
                 }

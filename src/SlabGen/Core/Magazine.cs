@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using System.Threading;
 
 namespace SlabGen.Core;
 
@@ -20,10 +21,32 @@ internal unsafe struct Magazine
     /// <summary>The owning cache's tag; with <see cref="LockedBit"/> while stolen; 0 once retired (dead).</summary>
     public int Tag;
 
-    public int Avail;
+    /// <summary>
+    /// <see cref="Avail"/> in the low <see cref="AvailBits"/> bits and the allocations this magazine served (its
+    /// allochit, modulo 2^48) above them: one word, so that the allocation fast path pops and counts with one store
+    /// (<see cref="OneAlloc"/>). A separate counter cost the hot pair a second read-modify-write chain through memory.
+    /// </summary>
+    public long Count;
+
     public int Limit;
+
+    /// <summary>Bits of <see cref="Count"/> that hold <see cref="Avail"/>: room for <see cref="Tunables.MaxLimit"/>.</summary>
+    public const int AvailBits = 16;
+
+    public const long AvailMask = (1L << AvailBits) - 1;
+
+    /// <summary>Added to <see cref="Count"/> by an allocation the magazine serves: one hit more, one object fewer.</summary>
+    public const long OneAlloc = (1L << AvailBits) - 1;
+
+    /// <summary>Objects in the magazine, <c>ac->avail</c>.</summary>
+    public int Avail
+    {
+        readonly get => (int)(Count & AvailMask);
+        set => Count = (Count & ~AvailMask) | (long)value;
+    }
+
     /// <summary>Allocations served by this magazine; the only counter the fast path keeps.</summary>
-    public long AllocHit;
+    public static long AllocHit(long count) => (long)((ulong)count >> AvailBits);
 
     /// <summary>Objects the slow paths moved in (refills, and the object of a free that flushed).</summary>
     public long In;
@@ -38,7 +61,11 @@ internal unsafe struct Magazine
     /// Frees served by this magazine, derived rather than counted so the free fast path stores nothing extra:
     /// every fast free adds one to <see cref="Avail"/>, and every other change of it is counted.
     /// </summary>
-    public static long FreeHit(Magazine* m) => m->AllocHit + m->Avail - m->In + m->Out;
+    public static long FreeHit(Magazine* m)
+    {
+        long count = Volatile.Read(ref m->Count);
+        return AllocHit(count) + (count & AvailMask) - m->In + m->Out;
+    }
 
     /// <summary>The entries (<see cref="Limit"/> of them) follow the 64-byte header.</summary>
     public static void** Entry(Magazine* m) => (void**)(m + 1);

@@ -30,8 +30,9 @@ public sealed unsafe partial class SlabCache
                 {
                     if (m->Avail > 0 || BarnGetFull(m))
                     {
-                        m->AllocHit++;
-                        return Magazine.Entry(m)[--m->Avail];
+                        void* obj = Magazine.Entry(m)[m->Avail - 1];
+                        m->Count += Magazine.OneAlloc;
+                        return obj;
                     }
                     return AllocFromCpu(m);
                 }

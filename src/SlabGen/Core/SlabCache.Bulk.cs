@@ -69,8 +69,7 @@ public sealed unsafe partial class SlabCache
             void** top = Magazine.Entry(m) + m->Avail;
             for (int i = 0; i < n; i++)
                 into[i] = (nint)top[-1 - i];
-            m->Avail -= n;
-            m->AllocHit += n;
+            m->Count += n * Magazine.OneAlloc;
         }
         Volatile.Write(ref m->InUse, 0);
         return n;

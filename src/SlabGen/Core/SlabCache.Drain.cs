@@ -29,7 +29,7 @@ public sealed unsafe partial class SlabCache
         foreach (nint p in _magazines)
         {
             var m = (Magazine*)p;
-            long ops = m->AllocHit + Magazine.FreeHit(m);
+            long ops = Magazine.AllocHit(m->Count) + Magazine.FreeHit(m);
             bool untouched = ops == m->SeenOps;
             m->SeenOps = ops;
             if (all || (untouched && m->Avail > 0))
@@ -56,7 +56,9 @@ public sealed unsafe partial class SlabCache
             if (toFree > m->Avail)
                 toFree = (m->Avail + 1) / 2;
             FreeToNodes(Magazine.Entry(m), toFree);
-            ArrayCache.RemoveOldest(Magazine.Entry(m), ref m->Avail, toFree);
+            int avail = m->Avail;
+            ArrayCache.RemoveOldest(Magazine.Entry(m), ref avail, toFree);
+            m->Avail = avail;
             m->Out += toFree;
             if (retire)
                 Retire(m);
@@ -70,7 +72,7 @@ public sealed unsafe partial class SlabCache
     /// <summary>Marks a drained magazine dead and banks its counters. Caller holds <see cref="_magazineLock"/>.</summary>
     private void Retire(Magazine* m)
     {
-        _retiredAllocHit += m->AllocHit;
+        _retiredAllocHit += Magazine.AllocHit(m->Count);
         _retiredFreeHit += Magazine.FreeHit(m);
         Volatile.Write(ref m->Tag, 0);
     }

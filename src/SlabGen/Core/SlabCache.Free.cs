@@ -30,7 +30,9 @@ public sealed unsafe partial class SlabCache
                         // The oldest batch goes down a layer; the CPU counters record this free as a hit or a miss.
                         int batch = Math.Min(m->Avail, _tunables.BatchCount);
                         FreeToCpu(Magazine.Entry(m), batch);
-                        ArrayCache.RemoveOldest(Magazine.Entry(m), ref m->Avail, batch);
+                        int avail = m->Avail;
+                        ArrayCache.RemoveOldest(Magazine.Entry(m), ref avail, batch);
+                        m->Avail = avail;
                         m->Out += batch;
                         m->In++; // counted at the CPU, not as a magazine hit
                     }

@@ -36,7 +36,7 @@ public sealed unsafe partial class SlabCache
             foreach (nint p in _magazines)
             {
                 var m = (Magazine*)p;
-                allocHit += Volatile.Read(ref m->AllocHit);
+                allocHit += Magazine.AllocHit(Volatile.Read(ref m->Count));
                 freeHit += Magazine.FreeHit(m);
             }
         }
