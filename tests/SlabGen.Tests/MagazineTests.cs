@@ -1,4 +1,7 @@
+using System;
+using System.Collections.Generic;
 using System.Linq;
+using System.Threading;
 using SlabGen.Core;
 using Xunit;
 
@@ -34,5 +37,180 @@ public unsafe class MagazineTests
         Assert.Equal(objs.OrderBy(p => p), again.OrderBy(p => p));
         TestSupport.FreeAll(cache, again);
         TestSupport.AssertBalanced(cache, 0);
+        }
+
+    /// <summary>
+    /// Runs <paramref name="owner"/> on a thread of its own; each time it calls the step it is given, the test thread
+    /// runs the next of <paramref name="steps"/> while the owner waits. The owner thread has exited when this returns.
+    /// </summary>
+    private static void Interleave(Action<Action> owner, params Action[] steps)
+    {
+        using var ownerTurn = new SemaphoreSlim(0);
+        using var testTurn = new SemaphoreSlim(0);
+        Exception? failure = null;
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                owner(() =>
+                {
+                    testTurn.Release();
+                    if (!ownerTurn.Wait(TimeSpan.FromSeconds(30)))
+                        throw new TimeoutException("the test thread never handed the turn back");
+                });
+            }
+            catch (Exception e)
+            {
+                failure = e;
+            }
+            finally
+            {
+                testTurn.Release(steps.Length + 1); // never leave the test thread waiting
+            }
+        });
+        thread.Start();
+        foreach (Action step in steps)
+        {
+            Assert.True(testTurn.Wait(TimeSpan.FromSeconds(30)), "the owner thread never handed the turn over");
+            if (failure != null)
+                break;
+            step();
+            ownerTurn.Release();
+        }
+        Assert.True(thread.Join(TimeSpan.FromSeconds(30)), "the owner thread did not finish");
+        Assert.Null(failure);
+    }
+
+    /// <summary>This thread's magazine for <paramref name="cache"/>, live.</summary>
+    private static Magazine* OwnLiveMagazine(SlabCache cache)
+    {
+        Magazine* m = ThreadMagazines.t_table[cache.Fast.Slot];
+        Assert.Equal(cache.Fast.Tag, m->Tag);
+        return m;
+    }
+
+    [Fact]
+    public void A_stealer_leaves_the_top_object_to_an_allocation_in_flight()
+    {
+        using SlabCache cache = SlabCache.Create(TestSupport.Name("mag_inflight_alloc"), 64, flags: SlabFlags.Panic)!;
+        nint popped = 0;
+        int held = 0;
+        Interleave(step =>
+        {
+            TestSupport.Churn(cache, 10);
+            // FastPath.TryAlloc up to its store: the tag was live, the top entry is read.
+            Magazine* m = OwnLiveMagazine(cache);
+            long count = m->Count;
+            int n = (int)(count & Magazine.AvailMask) - 1;
+            Assert.True(n >= 2);
+            held = n + 1;
+            popped = (nint)Magazine.Entry(m)[n];
+            step(); // the test thread shrinks the cache
+            m->Count = count + Magazine.OneAlloc; // the allocation completes
+            *(long*)popped = 0x5eed;
+            step(); // the test thread checks that nobody else has the object
+            cache.Free((void*)popped); // the retired magazine is given up, a new one takes the object
+        },
+        () =>
+        {
+            cache.Shrink();
+            Assert.Equal(1, cache.CachedObjects()); // only the top entry stays
+            Assert.Equal(1, cache.GetSlabInfo().NumSlabs);
+        },
+        () =>
+        {
+            Assert.Equal(0, cache.CachedObjects());
+            TestSupport.AssertBalanced(cache, live: 1);
+            nint[] others = TestSupport.AllocMany(cache, 2 * cache.ObjectsPerSlab);
+            Assert.DoesNotContain(popped, others);
+            Assert.Equal(0x5eed, *(long*)popped);
+            TestSupport.FreeAll(cache, others);
+        });
+        Assert.True(held >= 3);
+
+        cache.Shrink(); // the owner has exited: its new magazine goes back whole
+        Assert.Equal(0, cache.CachedObjects());
+        Assert.Equal(0, cache.GetSlabInfo().NumSlabs);
+        SlabStatistics stats = cache.GetStatistics();
+        Assert.Equal(stats.Allocations, stats.Frees);
+    }
+
+    [Fact]
+    public void A_stealer_leaves_room_for_a_free_in_flight()
+    {
+        using SlabCache cache = SlabCache.Create(TestSupport.Name("mag_inflight_free"), 64, flags: SlabFlags.Panic)!;
+        Interleave(step =>
+        {
+            TestSupport.Churn(cache, 10);
+            void* obj = cache.Alloc();
+            // FastPath.TryFree up to its stores: the tag was live and there is room.
+            Magazine* m = OwnLiveMagazine(cache);
+            long count = m->Count;
+            int n = (int)(count & Magazine.AvailMask);
+            Assert.True(n >= 2 && n < m->Limit);
+            step(); // the test thread shrinks the cache
+            Magazine.Entry(m)[n] = obj;
+            m->Count = count + 1; // the free completes, into the retired magazine
+            step(); // the test thread counts the object as cached
+            Assert.Equal(cache.Fast.Tag | Magazine.RetiredBit, m->Tag);
+            TestSupport.Churn(cache, 3); // the owner comes back: what the magazine held goes back to the slabs
+            Assert.Equal(0, cache.GetStatistics().Allocations - cache.GetStatistics().Frees);
+        },
+        () =>
+        {
+            cache.Shrink();
+            Assert.Equal(1, cache.CachedObjects());
+            TestSupport.AssertBalanced(cache, live: 1);
+        },
+        () =>
+        {
+            Assert.Equal(2, cache.CachedObjects()); // the entry left below it, and the object just freed
+            TestSupport.AssertBalanced(cache, live: 0);
+        });
+
+        cache.Shrink();
+        Assert.Equal(0, cache.CachedObjects());
+        Assert.Equal(0, cache.GetSlabInfo().NumSlabs);
+        Assert.Equal(0, cache.MagazineCount); // the exited owner's magazine was given up whole
+    }
+
+    [Fact]
+    public void Shrink_takes_everything_from_its_own_thread_and_from_exited_threads()
+    {
+        using SlabCache cache = SlabCache.Create(TestSupport.Name("mag_quiet"), 64, flags: SlabFlags.Panic)!;
+        var worker = new Thread(() => TestSupport.Churn(cache, 300));
+        worker.Start();
+        worker.Join();
+        TestSupport.Churn(cache, 300);
+        Assert.True(cache.CachedObjects() > 0);
+        cache.Shrink();
+        Assert.Equal(0, cache.CachedObjects());
+        Assert.Equal(0, cache.GetSlabInfo().NumSlabs);
+        TestSupport.AssertBalanced(cache, live: 0);
+    }
+
+    [Fact]
+    public void A_retired_magazine_of_an_idle_thread_gives_back_what_is_left_when_its_owner_returns()
+    {
+        using SlabCache cache = SlabCache.Create(TestSupport.Name("mag_return"), 64, flags: SlabFlags.Panic)!;
+        var kept = new List<nint>();
+        Interleave(step =>
+        {
+            TestSupport.Churn(cache, 100);
+            step(); // the test thread shrinks: one object stays in this idle thread's magazine
+            kept.Add((nint)cache.Alloc()); // back again: the retired magazine is given up, a new one made
+            Assert.Equal(cache.Fast.Tag, OwnLiveMagazine(cache)->Tag);
+            step(); // the test thread checks the balance
+            cache.Free((void*)kept[0]);
+        },
+        () =>
+        {
+            cache.Shrink();
+            Assert.Equal(1, cache.CachedObjects());
+            Assert.Equal(1, cache.MagazineCount); // retired, and still the owner's to give up
+        },
+        () => TestSupport.AssertBalanced(cache, live: 1));
+        cache.Shrink();
+        Assert.Equal(0, cache.GetSlabInfo().NumSlabs);
     }
 }

@@ -73,7 +73,7 @@ internal static class CacheChain
     /// <summary>A free slot and a new unique tag, or false when <see cref="MaxCaches"/> caches are live. Caller holds <see cref="Mutex"/>.</summary>
     public static bool TryReserveSlot(out int slot, out int tag)
     {
-        tag = (int)((uint)Interlocked.Increment(ref s_nextTag) % (Magazine.LockedBit - 1)) + 1; // 1 .. LockedBit-1, never 0 (dead)
+        tag = (int)((uint)Interlocked.Increment(ref s_nextTag) % Magazine.MaxTag) + 1; // 1 .. MaxTag, never 0 (dead)
         if (s_freeSlots.Count > 0)
             slot = s_freeSlots.Pop();
         else if (s_nextSlot < MaxCaches)

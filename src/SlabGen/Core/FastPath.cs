@@ -43,14 +43,17 @@ internal readonly unsafe struct FastPath
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void* TryAlloc() => TryAlloc(ThreadMagazines.t_table);
 
-    /// <summary><see cref="TryAlloc()"/> with this thread's magazine table already read.</summary>
+    /// <summary>
+    /// <see cref="TryAlloc()"/> with this thread's magazine table already read. Like the free below, it reads the tag
+    /// and then touches only the top entry and <see cref="Magazine.Count"/>: that is all a stealer has to leave alone
+    /// for an operation that may be in flight (see <see cref="Magazine"/>).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void* TryAlloc(Magazine** table)
     {
         if (table != null)
         {
             Magazine* m = table[Slot]; // Magazine.None, not null, when this thread has none
-            Volatile.Write(ref m->InUse, 1);
             if (Volatile.Read(ref m->Tag) == Tag)
             {
                 long count = m->Count;
@@ -59,11 +62,9 @@ internal readonly unsafe struct FastPath
                 {
                     void* obj = Magazine.Entry(m)[n];
                     m->Count = count + Magazine.OneAlloc;
-                    Volatile.Write(ref m->InUse, 0);
                     return obj;
                 }
             }
-            Volatile.Write(ref m->InUse, 0);
         }
         return null;
     }
@@ -86,7 +87,6 @@ internal readonly unsafe struct FastPath
         if (table != null)
         {
             Magazine* m = table[slot]; // Magazine.None, not null, when this thread has none
-            Volatile.Write(ref m->InUse, 1);
             if (Volatile.Read(ref m->Tag) == Tag)
             {
                 long count = m->Count;
@@ -95,11 +95,9 @@ internal readonly unsafe struct FastPath
                 {
                     Magazine.Entry(m)[n] = obj;
                     m->Count = count + 1;
-                    Volatile.Write(ref m->InUse, 0);
                     return true;
                 }
             }
-            Volatile.Write(ref m->InUse, 0);
         }
         return false;
     }

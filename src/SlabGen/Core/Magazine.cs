@@ -5,20 +5,34 @@ namespace SlabGen.Core;
 
 /// <summary>
 /// A per-thread magazine (Bonwick 2001) in front of the per-CPU array caches: the only layer a user-space thread
-/// can touch without an atomic instruction. Its owner pops and pushes with plain loads and stores; a stealer
-/// (Tune, Shrink, reaping, destroy) takes it with an asymmetric Dekker handshake: it sets
-/// <see cref="LockedBit"/> in <see cref="Tag"/>, issues a process-wide memory barrier, then waits for
-/// <see cref="InUse"/> to read 0. The owner writes <see cref="InUse"/> before it reads <see cref="Tag"/>.
+/// can touch without an atomic instruction. Its owner's fast path pops and pushes with plain loads and stores and
+/// writes nothing but the top entry and <see cref="Count"/>; its slow paths, which move many entries, announce
+/// themselves in <see cref="InUse"/>. A stealer (Tune, Shrink, reaping, destroy) sets <see cref="LockedBit"/> in
+/// <see cref="Tag"/>, issues a process-wide memory barrier and waits for <see cref="InUse"/> to read 0 (an
+/// asymmetric Dekker handshake with the slow paths). One fast-path operation may still be running: it read the tag
+/// before the barrier and touches only the top entry. So the stealer takes the entries below the top
+/// (<see cref="Taken"/>) and retires the magazine (<see cref="RetiredBit"/>); the owner gives the rest back and makes
+/// a new magazine the next time it looks.
 /// </summary>
 [StructLayout(LayoutKind.Sequential, Size = 64)]
 internal unsafe struct Magazine
 {
+    /// <summary>In <see cref="Tag"/> while a stealer works on the magazine: its owner goes around it.</summary>
     public const int LockedBit = 1 << 30;
 
-    /// <summary>1 while the owner thread is inside an operation on this magazine.</summary>
+    /// <summary>In <see cref="Tag"/> once a stealer is done: the owner gives back what is left and replaces it.</summary>
+    public const int RetiredBit = 1 << 29;
+
+    /// <summary>The largest cache tag: tags leave <see cref="LockedBit"/> and <see cref="RetiredBit"/> clear.</summary>
+    public const int MaxTag = RetiredBit - 1;
+
+    /// <summary>1 while the owner thread is inside a slow path on this magazine.</summary>
     public int InUse;
 
-    /// <summary>The owning cache's tag; with <see cref="LockedBit"/> while stolen; 0 once retired (dead).</summary>
+    /// <summary>
+    /// The owning cache's tag; with <see cref="LockedBit"/> while stolen, with <see cref="RetiredBit"/> once stolen;
+    /// 0 once dead (its cache destroyed, its objects gone with the slabs).
+    /// </summary>
     public int Tag;
 
     /// <summary>
@@ -29,6 +43,12 @@ internal unsafe struct Magazine
     public long Count;
 
     public int Limit;
+
+    /// <summary>
+    /// Entries below this were taken by a stealer, which leaves the top entry to the owner's operation that may be in
+    /// flight. 0 until the magazine is retired.
+    /// </summary>
+    public int Taken;
 
     /// <summary>Bits of <see cref="Count"/> that hold <see cref="Avail"/>: room for <see cref="Tunables.MaxLimit"/>.</summary>
     public const int AvailBits = 16;
@@ -66,6 +86,9 @@ internal unsafe struct Magazine
         long count = Volatile.Read(ref m->Count);
         return AllocHit(count) + (count & AvailMask) - m->In + m->Out;
     }
+
+    /// <summary>Objects the magazine still holds: all of <see cref="Avail"/> until a stealer takes some.</summary>
+    public static int Held(Magazine* m) => (int)(Volatile.Read(ref m->Count) & AvailMask) - m->Taken;
 
     /// <summary>The entries (<see cref="Limit"/> of them) follow the 64-byte header.</summary>
     public static void** Entry(Magazine* m) => (void**)(m + 1);

@@ -226,29 +226,36 @@ public sealed unsafe partial class SlabCache
     }
 
     /// <summary>
-    /// This thread's magazine for the cache, made on first use; null while a stealer holds it. A dead magazine
-    /// (retired by <see cref="Tune"/> or left by an earlier cache in this slot) is freed and replaced.
+    /// This thread's magazine for the cache, made on first use; null while a stealer holds it. A retired magazine gives
+    /// back what the stealer left in it and is replaced; a dead one (left by an earlier cache in this slot) is freed
+    /// and replaced.
     /// </summary>
     private Magazine* OwnMagazine()
     {
-        Magazine* m = ThreadMagazines.Get(Fast.Slot);
-        if (m != null)
+        Magazine* old = ThreadMagazines.Get(Fast.Slot);
+        if (old != null)
         {
-            int tag = Volatile.Read(ref m->Tag);
+            int tag = Volatile.Read(ref old->Tag);
             if (tag == Fast.Tag)
-                return m;
+                return old;
             if (tag == (Fast.Tag | Magazine.LockedBit))
                 return null;
-            ThreadMagazines.Remove(Fast.Slot);
         }
+        Magazine* m = null;
         lock (_magazineLock)
         {
-            if (_disposed)
-                return null;
-            m = Magazine.Create(Fast.Tag, _tunables.Limit);
-            _magazines.Add((nint)m);
+            if (old != null && Volatile.Read(ref old->Tag) == (Fast.Tag | Magazine.RetiredBit))
+                ReleaseMagazine(old);
+            if (!_disposed)
+            {
+                m = Magazine.Create(Fast.Tag, _tunables.Limit);
+                _magazines.Add(((nint)m, Thread.CurrentThread));
+            }
         }
-        ThreadMagazines.Install(this, m);
+        if (old != null)
+            ThreadMagazines.Remove(Fast.Slot);
+        if (m != null)
+            ThreadMagazines.Install(this, m);
         return m;
     }
 }

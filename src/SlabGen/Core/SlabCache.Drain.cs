@@ -12,69 +12,93 @@ public sealed unsafe partial class SlabCache
     /// <summary>Guards <see cref="_magazines"/> and every stealer of a magazine.</summary>
     private readonly Lock _magazineLock = new();
 
-    /// <summary>Every live thread magazine of this cache.</summary>
-    private readonly List<nint> _magazines = new();
+    /// <summary>Every thread magazine of this cache that its owner has not yet freed, live or retired, with the owner.</summary>
+    private readonly List<(nint Magazine, Thread Owner)> _magazines = new();
 
-    /// <summary>Hit counters of retired magazines.</summary>
+    /// <summary>Hit counters of released magazines.</summary>
     private long _retiredAllocHit, _retiredFreeHit;
 
     /// <summary>
     /// Takes thread magazines away from their owners and drains them back to the slabs: all of them, or (for the
     /// reaper) those untouched since the last pass, which give back a fifth of their limit like <c>drain_array</c>.
-    /// Retired magazines are dead: their owners free them and make new ones. Caller holds <see cref="_magazineLock"/>.
+    /// A magazine something was taken from is retired, and so is every magazine when <paramref name="retire"/> is set
+    /// (its limit is out of date): its owner gives back what is left and makes a new one the next time it looks.
+    /// Until then a retired magazine is untouched, and later passes take more of it. Caller holds
+    /// <see cref="_magazineLock"/>.
     /// </summary>
-    private void StealMagazines(bool all, bool retire)
+    private void StealMagazines(bool all, bool retire = false)
     {
-        var victims = new List<nint>();
-        foreach (nint p in _magazines)
+        var live = new List<(nint Magazine, Thread Owner)>();
+        var victims = new List<(nint Magazine, Thread Owner)>();
+        var orphans = new List<nint>();
+        foreach ((nint p, Thread owner) in _magazines)
         {
             var m = (Magazine*)p;
+            if (!owner.IsAlive)
+            {
+                orphans.Add(p); // its thread has exited: nothing can be in flight, and nobody will come back for it
+                continue;
+            }
+            if (Volatile.Read(ref m->Tag) != Fast.Tag)
+            {
+                victims.Add((p, owner)); // retired: its owner has not been back since
+                continue;
+            }
             long ops = Magazine.AllocHit(m->Count) + Magazine.FreeHit(m);
             bool untouched = ops == m->SeenOps;
             m->SeenOps = ops;
             if (all || (untouched && m->Avail > 0))
-                victims.Add(p);
+                live.Add((p, owner));
         }
-        if (victims.Count == 0)
-            return;
+        foreach (nint p in orphans)
+            ReleaseMagazine((Magazine*)p);
 
-        // Asymmetric Dekker: lock every victim, make the stores visible to every CPU, wait out operations in flight.
-        foreach (nint p in victims)
+        // Asymmetric Dekker: lock every live victim, make the stores visible to every CPU, wait out slow paths in flight.
+        foreach ((nint p, _) in live)
             Volatile.Write(ref ((Magazine*)p)->Tag, Fast.Tag | Magazine.LockedBit);
-        Interlocked.MemoryBarrierProcessWide();
-        foreach (nint p in victims)
+        if (live.Count > 0)
+            Interlocked.MemoryBarrierProcessWide();
+        foreach ((nint p, _) in live)
         {
             var spinner = new SpinWait();
             while (Volatile.Read(ref ((Magazine*)p)->InUse) != 0)
                 spinner.SpinOnce(sleep1Threshold: -1); // the owner is a few instructions from done: yield, never sleep
         }
+        victims.AddRange(live);
 
-        foreach (nint p in victims)
+        foreach ((nint p, Thread owner) in victims)
         {
             var m = (Magazine*)p;
-            int toFree = all ? m->Avail : (m->Limit + 4) / 5; // drain_array_locked's share
-            if (toFree > m->Avail)
-                toFree = (m->Avail + 1) / 2;
-            FreeToNodes(Magazine.Entry(m), toFree);
-            int avail = m->Avail;
-            ArrayCache.RemoveOldest(Magazine.Entry(m), ref avail, toFree);
-            m->Avail = avail;
-            m->Out += toFree;
-            if (retire)
-                Retire(m);
-            else
-                Volatile.Write(ref m->Tag, Fast.Tag);
+            // A fast-path operation that read the tag before the barrier may still be running, on the top entry only:
+            // leave that entry, unless the owner is this thread.
+            int avail = (int)(Volatile.Read(ref m->Count) & Magazine.AvailMask);
+            int top = owner == Thread.CurrentThread ? avail : Math.Max(avail - 1, m->Taken);
+            int held = top - m->Taken;
+            int toFree = all ? held : (m->Limit + 4) / 5; // drain_array_locked's share
+            if (toFree > held)
+                toFree = (held + 1) / 2;
+            if (toFree == 0 && !retire && m->Tag == (Fast.Tag | Magazine.LockedBit))
+            {
+                Volatile.Write(ref m->Tag, Fast.Tag); // nothing was taken: the owner keeps it
+                continue;
+            }
+            FreeToNodes(Magazine.Entry(m) + m->Taken, toFree); // the oldest
+            m->Taken += toFree;
+            Volatile.Write(ref m->Tag, Fast.Tag | Magazine.RetiredBit);
         }
-        if (retire)
-            _magazines.Clear();
     }
 
-    /// <summary>Marks a drained magazine dead and banks its counters. Caller holds <see cref="_magazineLock"/>.</summary>
-    private void Retire(Magazine* m)
+    /// <summary>
+    /// Gives back what a magazine still holds, banks its counters, forgets it and marks it dead (its owner frees it).
+    /// Its owner is this thread, or has exited, or the cache is being destroyed. Caller holds <see cref="_magazineLock"/>.
+    /// </summary>
+    private void ReleaseMagazine(Magazine* m)
     {
+        FreeToNodes(Magazine.Entry(m) + m->Taken, Magazine.Held(m));
         _retiredAllocHit += Magazine.AllocHit(m->Count);
         _retiredFreeHit += Magazine.FreeHit(m);
         Volatile.Write(ref m->Tag, 0);
+        _magazines.RemoveAt(_magazines.FindIndex(e => e.Magazine == (nint)m));
     }
 
     /// <summary>Called from a dead thread's finalizer: gives its magazine's objects back (the owner can no longer run).</summary>
@@ -82,13 +106,8 @@ public sealed unsafe partial class SlabCache
     {
         lock (_magazineLock)
         {
-            if (Volatile.Read(ref m->Tag) == 0)
-                return;
-            FreeToNodes(Magazine.Entry(m), m->Avail);
-            m->Out += m->Avail;
-            m->Avail = 0;
-            Retire(m);
-            _magazines.Remove((nint)m);
+            if (Volatile.Read(ref m->Tag) != 0)
+                ReleaseMagazine(m);
         }
     }
 
@@ -96,10 +115,10 @@ public sealed unsafe partial class SlabCache
     /// Drains every caching layer back to the slabs (<c>drain_cpu_caches</c>): thread magazines, barns, per-CPU
     /// arrays, shared arrays. Caller holds the chain mutex.
     /// </summary>
-    private void DrainAll(bool retireMagazines)
+    private void DrainAll()
     {
         lock (_magazineLock)
-            StealMagazines(all: true, retire: retireMagazines);
+            StealMagazines(all: true);
         DrainBarns();
         for (int cpu = 0; cpu < _topology.CpuCount; cpu++)
         {
@@ -158,7 +177,7 @@ public sealed unsafe partial class SlabCache
         lock (CacheChain.Mutex)
         {
             ThrowIfDisposed();
-            DrainAll(retireMagazines: false);
+            DrainAll();
             int freed = 0;
             foreach (KmemCacheNode n in _nodes)
                 freed += DrainFreelist(n, int.MaxValue);
@@ -196,7 +215,7 @@ public sealed unsafe partial class SlabCache
         if (_disposed)
             return 0;
         lock (_magazineLock)
-            StealMagazines(all: false, retire: false);
+            StealMagazines(all: false);
         ReapBarns();
         for (int cpu = 0; cpu < _topology.CpuCount; cpu++)
         {

@@ -33,7 +33,7 @@ public sealed unsafe partial class SlabCache
         {
             allocHit = _retiredAllocHit;
             freeHit = _retiredFreeHit;
-            foreach (nint p in _magazines)
+            foreach ((nint p, _) in _magazines)
             {
                 var m = (Magazine*)p;
                 allocHit += Magazine.AllocHit(Volatile.Read(ref m->Count));
@@ -62,10 +62,9 @@ public sealed unsafe partial class SlabCache
     /// <summary>Objects held by the caching layers (magazines, barns, per-CPU and shared arrays). Exact when the cache is idle.</summary>
     internal long CachedObjects()
     {
-        long cached = 0;
+        long cached;
         lock (_magazineLock)
-            foreach (nint p in _magazines)
-                cached += ((Magazine*)p)->Avail;
+            cached = MagazineObjects();
         cached += BarnObjects();
         for (int cpu = 0; cpu < _topology.CpuCount; cpu++)
         {
@@ -80,6 +79,15 @@ public sealed unsafe partial class SlabCache
         return cached;
     }
 
+    /// <summary>Objects the thread magazines hold, live or retired. Caller holds <see cref="_magazineLock"/>.</summary>
+    private long MagazineObjects()
+    {
+        long held = 0;
+        foreach ((nint p, _) in _magazines)
+            held += Magazine.Held((Magazine*)p);
+        return held;
+    }
+
     /// <summary>Per node: (total slabs, free objects in slabs, free_limit). For tests of the node layer.</summary>
     internal (int Slabs, long FreeObjects, long FreeLimit) NodeState(int node)
     {
@@ -91,7 +99,7 @@ public sealed unsafe partial class SlabCache
     /// <summary>The node whose lists own <paramref name="obj"/>'s slab.</summary>
     internal int NodeOfObject(void* obj) => SlabOf(obj)->Node;
 
-    /// <summary>Live thread magazines of this cache.</summary>
+    /// <summary>Thread magazines of this cache that their owners have not freed yet, live or retired.</summary>
     internal int MagazineCount
     {
         get

@@ -62,9 +62,10 @@ public sealed unsafe partial class SlabCache
             return false;
         }
 
-        // Nothing below can fail. New magazines take the new limit; the old ones are drained and retired. A new magazine
-        // may meet an old barn until its node's is replaced below: of another size, they do not trade; of the same
-        // size, what they trade is drained with the old barn.
+        // Nothing below can fail. New magazines take the new limit; the old ones are drained (but for an entry an
+        // owner's operation in flight may be using, which the owner gives back) and retired. A new magazine may meet
+        // an old barn until its node's is replaced below: of another size, they do not trade; of the same size, what
+        // they trade is drained with the old barn.
         lock (_magazineLock)
         {
             _tunables = t;

@@ -239,11 +239,17 @@ public sealed unsafe partial class SlabCache : IDisposable
                 throw new InvalidOperationException($"slab cache '{Name}' is a kmalloc cache; it lives as long as the process.");
             if (_aliases.Count > 0)
                 throw new InvalidOperationException($"slab cache '{Name}' still has {_aliases.Count} merged alias(es): {string.Join(", ", _aliases)}.");
-            DrainAll(retireMagazines: true);
-            long live = LiveObjects();
-            if (live > 0)
-                throw new InvalidOperationException(
-                    $"slab cache '{Name}': cannot destroy: {live} object{(live == 1 ? " is" : "s are")} still allocated.");
+            DrainAll();
+            lock (_magazineLock)
+            {
+                long live = LiveObjects() - MagazineObjects();
+                if (live > 0)
+                    throw new InvalidOperationException(
+                        $"slab cache '{Name}': cannot destroy: {live} object{(live == 1 ? " is" : "s are")} still allocated.");
+                // What the stealer left in other threads' magazines goes back too: nothing may use a cache being destroyed.
+                while (_magazines.Count > 0)
+                    ReleaseMagazine((Magazine*)_magazines[^1].Magazine);
+            }
             _disposed = true;
             // In-flight slow paths finish under their CPU guard; every later one sees _disposed.
             for (int cpu = 0; cpu < _topology.CpuCount; cpu++)
@@ -260,7 +266,7 @@ public sealed unsafe partial class SlabCache : IDisposable
         }
     }
 
-    /// <summary>Objects handed out and not freed: slab objects in use minus those cached in arrays. Call with everything drained.</summary>
+    /// <summary>Slab objects in use: objects handed out, and those still cached. Call with everything else drained.</summary>
     private long LiveObjects()
     {
         long inUse = 0;
