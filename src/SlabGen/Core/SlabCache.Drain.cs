@@ -171,6 +171,11 @@ public sealed unsafe partial class SlabCache
     /// Drains every caching layer and gives every free slab back to the page source (<c>kmem_cache_shrink</c>), and
     /// the page source gives their memory back to the OS.
     /// </summary>
+    /// <remarks>
+    /// The calling thread's magazine and those of exited threads are emptied. Each other live thread's magazine keeps
+    /// its top object, which an allocation or free of that thread may be in the middle of using: the thread gives it
+    /// back at its next operation on the cache, and once the thread has exited the next <c>Shrink</c> or reap takes it.
+    /// </remarks>
     /// <returns>Slabs returned to the page source.</returns>
     public int Shrink()
     {
