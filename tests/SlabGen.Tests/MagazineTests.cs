@@ -67,7 +67,7 @@ public unsafe class MagazineTests
             {
                 testTurn.Release(steps.Length + 1); // never leave the test thread waiting
             }
-        });
+        }) { IsBackground = true }; // a failed step must not keep the test host alive while the owner times out
         thread.Start();
         foreach (Action step in steps)
         {
