@@ -101,7 +101,7 @@ public unsafe class MagazineTests
             // FastPath.TryAlloc up to its store: the tag was live, the top entry is read.
             Magazine* m = OwnLiveMagazine(cache);
             long count = m->Count;
-            int n = (int)(count & Magazine.AvailMask) - 1;
+            int n = Magazine.AvailOf(count) - 1;
             Assert.True(n >= 2);
             held = n + 1;
             popped = (nint)Magazine.Entry(m)[n];
@@ -146,7 +146,7 @@ public unsafe class MagazineTests
             // FastPath.TryFree up to its stores: the tag was live and there is room.
             Magazine* m = OwnLiveMagazine(cache);
             long count = m->Count;
-            int n = (int)(count & Magazine.AvailMask);
+            int n = Magazine.AvailOf(count);
             Assert.True(n >= 2 && n < m->Limit);
             step(); // the test thread shrinks the cache
             Magazine.Entry(m)[n] = obj;

@@ -57,7 +57,7 @@ internal readonly unsafe struct FastPath
             if (Volatile.Read(ref m->Tag) == Tag)
             {
                 long count = m->Count;
-                int n = (int)(count & Magazine.AvailMask) - 1;
+                int n = Magazine.AvailOf(count) - 1;
                 if (n >= 0)
                 {
                     void* obj = Magazine.Entry(m)[n];
@@ -90,7 +90,7 @@ internal readonly unsafe struct FastPath
             if (Volatile.Read(ref m->Tag) == Tag)
             {
                 long count = m->Count;
-                int n = (int)(count & Magazine.AvailMask);
+                int n = Magazine.AvailOf(count);
                 if (n < m->Limit)
                 {
                     Magazine.Entry(m)[n] = obj;

@@ -61,9 +61,12 @@ internal unsafe struct Magazine
     /// <summary>Objects in the magazine, <c>ac->avail</c>.</summary>
     public int Avail
     {
-        readonly get => (int)(Count & AvailMask);
+        readonly get => AvailOf(Count);
         set => Count = (Count & ~AvailMask) | (long)value;
     }
+
+    /// <summary>The <see cref="Avail"/> a <see cref="Count"/> value holds.</summary>
+    public static int AvailOf(long count) => (int)(count & AvailMask);
 
     /// <summary>Allocations served by this magazine; the only counter the fast path keeps.</summary>
     public static long AllocHit(long count) => (long)((ulong)count >> AvailBits);
@@ -84,11 +87,11 @@ internal unsafe struct Magazine
     public static long FreeHit(Magazine* m)
     {
         long count = Volatile.Read(ref m->Count);
-        return AllocHit(count) + (count & AvailMask) - m->In + m->Out;
+        return AllocHit(count) + AvailOf(count) - m->In + m->Out;
     }
 
     /// <summary>Objects the magazine still holds: all of <see cref="Avail"/> until a stealer takes some.</summary>
-    public static int Held(Magazine* m) => (int)(Volatile.Read(ref m->Count) & AvailMask) - m->Taken;
+    public static int Held(Magazine* m) => AvailOf(Volatile.Read(ref m->Count)) - m->Taken;
 
     /// <summary>The entries (<see cref="Limit"/> of them) follow the 64-byte header.</summary>
     public static void** Entry(Magazine* m) => (void**)(m + 1);

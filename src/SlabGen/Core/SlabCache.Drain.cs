@@ -71,7 +71,7 @@ public sealed unsafe partial class SlabCache
             var m = (Magazine*)p;
             // A fast-path operation that read the tag before the barrier may still be running, on the top entry only:
             // leave that entry, unless the owner is this thread.
-            int avail = (int)(Volatile.Read(ref m->Count) & Magazine.AvailMask);
+            int avail = Magazine.AvailOf(Volatile.Read(ref m->Count));
             int top = owner == Thread.CurrentThread ? avail : Math.Max(avail - 1, m->Taken);
             int held = top - m->Taken;
             int toFree = all ? held : (m->Limit + 4) / 5; // drain_array_locked's share
