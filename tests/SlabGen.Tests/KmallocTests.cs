@@ -199,7 +199,8 @@ public unsafe class KmallocTests
             Assert.Throws<ArgumentException>(() => Kmalloc.Ksize(native));
             Assert.Throws<ArgumentException>(() => Kmalloc.Free((byte*)large + 4096));
             Kmalloc.Free(large);
-            Assert.Contains("not allocated", Assert.Throws<ArgumentException>(() => Kmalloc.Free(large)).Message);
+            Assert.Contains("double free", Assert.Throws<DoubleFreeException>(() => Kmalloc.Free(large)).Message);
+            Assert.Contains("not allocated", Assert.Throws<ArgumentException>(() => Kmalloc.Ksize(large)).Message);
         }
         finally
         {

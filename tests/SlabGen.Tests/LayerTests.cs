@@ -102,7 +102,7 @@ public unsafe class LayerTests
             foreach (bool ctor in new[] { false, true })
             {
                 SlabLayout layout = SlabLayout.Calculate("edges", objectSize, 0, SlabFlags.None, ctor, cpus: 2);
-                var fast = new FastPath(1, 1, layout);
+                var fast = new FastPath(1, 1, layout, random: 0x9e3779b97f4a7c15);
                 long slabBytes = layout.SlabBytes;
                 for (long k = 0; k <= layout.ObjectsPerSlab + 1; k++)
                 {

@@ -84,7 +84,7 @@ public unsafe class MagazineTests
     /// <summary>This thread's magazine for <paramref name="cache"/>, live.</summary>
     private static Magazine* OwnLiveMagazine(SlabCache cache)
     {
-        Magazine* m = ThreadMagazines.t_table[cache.Fast.Slot];
+        Magazine* m = Magazine.FromEntry(ThreadMagazines.t_table[cache.Fast.Slot]);
         Assert.Equal(cache.Fast.Tag, m->Tag);
         return m;
     }
@@ -98,15 +98,14 @@ public unsafe class MagazineTests
         Interleave(step =>
         {
             TestSupport.Churn(cache, 10);
-            // FastPath.TryAlloc up to its store: the tag was live, the top entry is read.
-            Magazine* m = OwnLiveMagazine(cache);
-            long count = m->Count;
-            int n = Magazine.AvailOf(count) - 1;
-            Assert.True(n >= 2);
-            held = n + 1;
-            popped = (nint)Magazine.Entry(m)[n];
+            // The real fast path's first half: the tag was live, the top entry and its mark are read.
+            OwnLiveMagazine(cache);
+            popped = (nint)cache.Fast.PeekAlloc(ThreadMagazines.t_table, out Magazine* m, out long count);
+            Assert.True(popped != 0);
+            held = Magazine.AvailOf(count);
+            Assert.True(held >= 3);
             step(); // the test thread shrinks the cache
-            m->Count = count + Magazine.OneAlloc; // the allocation completes
+            cache.Fast.CommitAlloc(m, count, (void*)popped); // the allocation completes
             *(long*)popped = 0x5eed;
             step(); // the test thread checks that nobody else has the object
             cache.Free((void*)popped); // the retired magazine is given up, a new one takes the object
@@ -143,14 +142,12 @@ public unsafe class MagazineTests
         {
             TestSupport.Churn(cache, 10);
             void* obj = cache.Alloc();
-            // FastPath.TryFree up to its stores: the tag was live and there is room.
-            Magazine* m = OwnLiveMagazine(cache);
-            long count = m->Count;
-            int n = Magazine.AvailOf(count);
-            Assert.True(n >= 2 && n < m->Limit);
+            // The real fast path's first half: the tag was live, there is room, the object is not marked free.
+            OwnLiveMagazine(cache);
+            Assert.True(cache.Fast.PeekFree(ThreadMagazines.t_table, cache.Fast.Slot, obj, out Magazine* m, out long count));
+            Assert.True(Magazine.AvailOf(count) >= 2);
             step(); // the test thread shrinks the cache
-            Magazine.Entry(m)[n] = obj;
-            m->Count = count + 1; // the free completes, into the retired magazine
+            cache.Fast.CommitFree(m, count, obj); // the free completes, into the retired magazine
             step(); // the test thread counts the object as cached
             Assert.Equal(cache.Fast.Tag | Magazine.RetiredBit, m->Tag);
             TestSupport.Churn(cache, 3); // the owner comes back: what the magazine held goes back to the slabs

@@ -27,10 +27,19 @@ public unsafe class PageSourceTests
             byte* inside = slab->Base + bytes - 1;
             inside[0] = 0x5a; // committed and writable
             Assert.True(PageSource.VirtToSlab(inside, order) == slab);
-            Assert.Equal(PageSource.OwnerLarge, PageSource.Owner[PageSource.ArenaOf(inside)]);
+            Assert.Equal(PageSource.OwnerLarge, PageSource.ArenaOwner[PageSource.ArenaOf(inside)]);
+            Assert.Equal(PageSource.OwnerNone, PageSource.PageOwnerOf(inside)); // not published yet
+            PageSource.Publish(client, slab);
+            Assert.Equal(PageSource.OwnerLarge, PageSource.PageOwnerOf(inside));
+            Assert.Equal(PageSource.OwnerLarge, PageSource.PageOwnerOf(slab->Base));
+            if (order < PageSource.MaxOrder) // the next block of the arena, not handed out yet: the block ends where it should
+                Assert.Equal(PageSource.OwnerNone, PageSource.PageOwnerOf(slab->Base + bytes));
         }
         foreach (nint b in blocks)
+        {
             PageSource.FreeBlock(client, PageSource.VirtToSlab((void*)b, order));
+            Assert.Equal(PageSource.OwnerNone, PageSource.PageOwnerOf((void*)b)); // a freed block is nobody's at once
+        }
         Assert.Equal(0, client.Blocks);
         client.Close();
         Assert.Empty(client.Resident);
@@ -82,11 +91,11 @@ public unsafe class PageSourceTests
         var client = new PageSource.PageClient(PageSource.OwnerLarge, PageSource.MaxOrder);
         Slab* only = PageSource.AllocBlock(client);
         int arena = PageSource.ArenaOf(only->Base);
-        Assert.Equal(PageSource.OwnerLarge, PageSource.Owner[arena]);
+        Assert.Equal(PageSource.OwnerLarge, PageSource.ArenaOwner[arena]);
         PageSource.FreeBlock(client, only);
-        Assert.Equal(PageSource.OwnerLarge, PageSource.Owner[arena]); // resident until released
+        Assert.Equal(PageSource.OwnerLarge, PageSource.ArenaOwner[arena]); // resident until released
         PageSource.ReleaseResident(client);
-        Assert.Equal(PageSource.OwnerNone, PageSource.Owner[arena]);
+        Assert.Equal(PageSource.OwnerNone, PageSource.ArenaOwner[arena]);
         client.Close();
     }
 }

@@ -115,4 +115,13 @@ internal static class CacheChain
                 return cache;
         return null;
     }
+
+    /// <summary>The cache that has <paramref name="name"/> as its name or as one of its aliases, or null. Caller holds <see cref="Mutex"/>.</summary>
+    public static SlabCache? FindName(string name)
+    {
+        foreach (SlabCache cache in s_chain)
+            if (cache.Name == name || cache.HasAlias(name))
+                return cache;
+        return null;
+    }
 }

@@ -33,16 +33,26 @@ internal static class CacheReaper
         }
     }
 
+    /// <summary>The longest interval a timer honours: <c>uint.MaxValue - 1</c> milliseconds (about 49.7 days).</summary>
+    public static readonly TimeSpan MaxInterval = TimeSpan.FromMilliseconds(uint.MaxValue - 1.0);
+
+    /// <summary>
+    /// Time between passes. The timer counts whole milliseconds from 1 ms to <see cref="MaxInterval"/>: other values
+    /// are refused, and a value with a fraction of a millisecond is kept as the whole milliseconds the timer will use,
+    /// so the getter says what the timer does.
+    /// </summary>
     public static TimeSpan Interval
     {
         get => s_interval;
         set
         {
-            if (value <= TimeSpan.Zero)
-                throw new ArgumentOutOfRangeException(nameof(value), value, "The reap interval must be positive.");
+            if (value < TimeSpan.FromMilliseconds(1) || value > MaxInterval)
+                throw new ArgumentOutOfRangeException(nameof(value), value,
+                    $"The reap interval must be between 1 ms and {MaxInterval.TotalDays:F1} days (the timer's range), got {value}.");
+            TimeSpan whole = TimeSpan.FromMilliseconds(Math.Floor(value.TotalMilliseconds));
             lock (s_lock)
             {
-                s_interval = value;
+                s_interval = whole;
                 Reschedule();
             }
         }
@@ -80,6 +90,7 @@ internal static class CacheReaper
         try
         {
             int freed = 0;
+            ThreadMagazines.ReclaimExited(); // exited threads' magazines and tables go back without a GC
             foreach (SlabCache cache in CacheChain.Caches)
                 freed += cache.ReapLocked();
             PageAlloc.PageSource.AgeResident();
@@ -89,6 +100,7 @@ internal static class CacheReaper
         finally
         {
             CacheChain.Mutex.Exit();
+            SlabErrors.Flush();
         }
     }
 }

@@ -6,9 +6,10 @@ using SlabGen.PageAlloc;
 namespace SlabGen.Core;
 
 /// <summary>
-/// The part of a cache that the inlined fast paths read: which magazine is ours (slot and tag) and how to tell an
-/// object of ours from any other pointer without touching memory that may be unmapped. Immutable, so the typed
-/// and untyped faces of a cache each hold a copy and pay no extra indirection.
+/// The part of a cache that the inlined fast paths read: which magazine is ours (slot and tag), how to tell an
+/// object of ours from any other pointer without touching memory that may be unmapped, and the free pointer that
+/// marks an object free (<see cref="FreePointer"/>). Immutable, so the typed and untyped faces of a cache each hold a
+/// copy and pay no extra indirection.
 /// </summary>
 internal readonly unsafe struct FastPath
 {
@@ -16,17 +17,21 @@ internal readonly unsafe struct FastPath
     public readonly int Tag;
     private readonly nuint _slabMask;
 
+    /// <summary>The cache's free pointer encoding; its word in an object tells free from live.</summary>
+    public readonly FreePointer Fp;
+
     /// <summary>floor(2^64 / size) + 1: an offset times this is small exactly at slot boundaries (see <see cref="IsObjectInOwnArena"/>).</summary>
     private readonly ulong _multiplier;
 
     /// <summary>objects × (size − 2^64 mod size): the products of the slab's object offsets all fall below it.</summary>
     private readonly ulong _threshold;
 
-    public FastPath(int slot, int tag, in SlabLayout layout)
+    public FastPath(int slot, int tag, in SlabLayout layout, ulong random)
     {
         Slot = slot;
         Tag = tag;
         _slabMask = (nuint)layout.SlabBytes - 1;
+        Fp = new FreePointer(random, layout.Offset, layout.SlabBytes);
         UInt128 twoTo64 = (UInt128)1 << 64;
         ulong size = (ulong)layout.Size;
         _multiplier = (ulong)(twoTo64 / size) + 1;
@@ -44,78 +49,124 @@ internal readonly unsafe struct FastPath
     public void* TryAlloc() => TryAlloc(ThreadMagazines.t_table);
 
     /// <summary>
-    /// <see cref="TryAlloc()"/> with this thread's magazine table already read. Like the free below, it reads the tag
-    /// and then touches only the top entry and <see cref="Magazine.Count"/>: that is all a stealer has to leave alone
-    /// for an operation that may be in flight (see <see cref="Magazine"/>).
+    /// <see cref="TryAlloc()"/> with this thread's magazine table already read: <see cref="PeekAlloc"/> then
+    /// <see cref="CommitAlloc"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void* TryAlloc(Magazine** table)
+    public void* TryAlloc(nint* table)
+    {
+        void* obj = PeekAlloc(table, out Magazine* m, out long count);
+        if (obj != null)
+            CommitAlloc(m, count, obj);
+        return obj;
+    }
+
+    /// <summary>
+    /// The first half of an allocation: the top object of this thread's magazine when the magazine is ours (tag) and
+    /// not empty and the object still carries its free mark (nothing wrote to it while it was free; the slow path
+    /// reports and quarantines one that does not), else null. Writes nothing. From here to <see cref="CommitAlloc"/>
+    /// the operation touches only the top entry, its object and <see cref="Magazine.Count"/>: that is all a stealer has
+    /// to leave alone for an operation that may be in flight (see <see cref="Magazine"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void* PeekAlloc(nint* table, out Magazine* m, out long count)
     {
         if (table != null)
         {
-            Magazine* m = table[Slot]; // Magazine.None, not null, when this thread has none
+            m = Magazine.FromEntry(table[Slot]); // Magazine.None when this thread has none
             if (Volatile.Read(ref m->Tag) == Tag)
             {
-                long count = m->Count;
+                count = m->Count;
                 int n = Magazine.AvailOf(count) - 1;
                 if (n >= 0)
                 {
                     void* obj = Magazine.Entry(m)[n];
-                    m->Count = count + Magazine.OneAlloc;
-                    return obj;
+                    if (*Fp.Word(obj) == Fp.Key(obj))
+                        return obj;
                 }
             }
         }
+        m = null;
+        count = 0;
         return null;
     }
 
-    /// <summary>Pushes a checked object onto this thread's magazine (<c>__cache_free</c>'s fast case); false when it is full or absent.</summary>
+    /// <summary>The second half of an allocation: the object is live (no free mark, no secret left in it) and popped.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void CommitAlloc(Magazine* m, long count, void* obj)
+    {
+        *Fp.Word(obj) = 0;
+        m->Count = count + Magazine.OneAlloc;
+    }
+
+    /// <summary>Pushes a checked object onto this thread's magazine (<c>__cache_free</c>'s fast case); false when it is full or absent, or the object looks free already.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TryFree(void* obj) => TryFree(ThreadMagazines.t_table, obj);
 
     /// <summary><see cref="TryFree(void*)"/> with this thread's magazine table already read.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool TryFree(Magazine** table, void* obj) => TryFree(table, Slot, obj);
+    public bool TryFree(nint* table, void* obj) => TryFree(table, Slot, obj);
 
     /// <summary>
-    /// <see cref="TryFree(Magazine**, void*)"/> with the slot given by the caller, who read it from the owner table:
-    /// the magazine's address then waits on one load after <paramref name="obj"/> rather than on this struct's.
+    /// <see cref="TryFree(nint*, void*)"/> with the slot given by the caller, who read it from the owner table: the
+    /// magazine's address then waits on one load after <paramref name="obj"/> rather than on this struct's.
+    /// <see cref="PeekFree"/> then <see cref="CommitFree"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool TryFree(Magazine** table, int slot, void* obj)
+    public bool TryFree(nint* table, int slot, void* obj)
+    {
+        if (!PeekFree(table, slot, obj, out Magazine* m, out long count))
+            return false;
+        CommitFree(m, count, obj);
+        return true;
+    }
+
+    /// <summary>
+    /// The first half of a free: true when this thread's magazine is ours (tag) and has room, and
+    /// <paramref name="obj"/>'s free pointer word does not mark it free already (an object that looks free is left to
+    /// the slow path, which tells a double free from chance). Writes nothing.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool PeekFree(nint* table, int slot, void* obj, out Magazine* m, out long count)
     {
         if (table != null)
         {
-            Magazine* m = table[slot]; // Magazine.None, not null, when this thread has none
+            m = Magazine.FromEntry(table[slot]); // Magazine.None when this thread has none
             if (Volatile.Read(ref m->Tag) == Tag)
             {
-                long count = m->Count;
-                int n = Magazine.AvailOf(count);
-                if (n < m->Limit)
-                {
-                    Magazine.Entry(m)[n] = obj;
-                    m->Count = count + 1;
+                count = m->Count;
+                if (Magazine.AvailOf(count) < m->Limit && !Fp.LooksFree(obj, *Fp.Word(obj)))
                     return true;
-                }
             }
         }
+        m = null;
+        count = 0;
         return false;
+    }
+
+    /// <summary>The second half of a free: the object is marked free and pushed.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void CommitFree(Magazine* m, long count, void* obj)
+    {
+        *Fp.Word(obj) = Fp.Key(obj);
+        Magazine.Entry(m)[Magazine.AvailOf(count)] = obj;
+        m->Count = count + 1;
     }
 
     /// <summary>
     /// True when <paramref name="obj"/> is the start of an object slot of this cache: inside the page source's
-    /// reserve, in an arena this cache owns, on a slot boundary, not in the slab's leftover tail. Reads only the
-    /// owner table, never the pointer's memory.
+    /// reserve, in a page of a live slab of this cache, on a slot boundary, not in the slab's leftover tail. Reads
+    /// only the page owner table, never the pointer's memory.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool IsObject(void* obj)
     {
         nuint off = (nuint)obj - (nuint)PageSource.Base;
-        return off < PageSource.ReserveBytes && PageSource.Owner[off >> PageSource.ArenaShift] == Slot && IsObjectInOwnArena(off);
+        return off < PageSource.ReserveBytes && PageSource.PageOwner[off >> PageSource.PageShift] == Slot && IsObjectInOwnArena(off);
     }
 
     /// <summary>
-    /// <see cref="IsObject"/> for a pointer at offset <paramref name="off"/> of the reserve whose arena the caller has
+    /// <see cref="IsObject"/> for a pointer at offset <paramref name="off"/> of the reserve whose page the caller has
     /// already found this cache to own. Always false for <see cref="Never"/>.
     /// </summary>
     /// <remarks>

@@ -17,9 +17,13 @@ internal sealed unsafe class KmemCacheNode(int id, int cpusOnNode)
     public Slab* SlabsPartial;
     public Slab* SlabsFull;
     public Slab* SlabsFree;
+
+    /// <summary>Slabs found damaged: never allocated from, kept until the cache is destroyed (<see cref="SlabList.Quarantined"/>).</summary>
+    public Slab* SlabsQuarantined;
     public int NrPartial;
     public int NrFull;
     public int NrFree;
+    public int NrQuarantined;
 
     /// <summary>Free objects in this node's slabs (not counting objects cached in arrays).</summary>
     public long FreeObjects;
@@ -45,7 +49,7 @@ internal sealed unsafe class KmemCacheNode(int id, int cpusOnNode)
     /// <summary>Sheaves taken from and given to the barn (SLUB's <c>barn_get</c> and <c>barn_put</c> stats).</summary>
     public long BarnGet, BarnPut;
 
-    public int TotalSlabs => NrPartial + NrFull + NrFree;
+    public int TotalSlabs => NrPartial + NrFull + NrFree + NrQuarantined;
 
     /// <summary>Puts <paramref name="slab"/> at the head of list <paramref name="list"/> (<c>list_add</c>).</summary>
     public void ListAdd(Slab* slab, SlabList list)
@@ -80,6 +84,8 @@ internal sealed unsafe class KmemCacheNode(int id, int cpusOnNode)
             return ref SlabsPartial;
         if (list == SlabList.Full)
             return ref SlabsFull;
+        if (list == SlabList.Quarantined)
+            return ref SlabsQuarantined;
         return ref SlabsFree;
     }
 
@@ -89,6 +95,8 @@ internal sealed unsafe class KmemCacheNode(int id, int cpusOnNode)
             return ref NrPartial;
         if (list == SlabList.Full)
             return ref NrFull;
+        if (list == SlabList.Quarantined)
+            return ref NrQuarantined;
         return ref NrFree;
     }
 }

@@ -108,8 +108,19 @@ internal unsafe struct Magazine
     public static void Destroy(Magazine* m) => NativeMemory.AlignedFree(m);
 
     /// <summary>
-    /// The magazine every empty table entry points at: dead (tag 0) and holding nothing, so a fast path that finds
+    /// The magazine every empty table entry stands for: dead (tag 0) and holding nothing, so a fast path that finds
     /// it fails its tag check and takes the slow path, with no null check of its own. Never stolen or freed.
     /// </summary>
     public static readonly Magazine* None = Create(0, 0);
+
+    /// <summary>
+    /// The magazine a thread table entry names. Entries hold the magazine's address minus <see cref="None"/>'s, so an
+    /// entry nobody wrote (0, as fresh pages of a table read) is <see cref="None"/>: a table needs no filling, and only
+    /// the pages that hold its caches' entries are ever backed.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public static Magazine* FromEntry(nint entry) => (Magazine*)(entry + (nint)None);
+
+    /// <summary>The table entry that names <paramref name="m"/>.</summary>
+    public static nint ToEntry(Magazine* m) => (nint)m - (nint)None;
 }

@@ -6,7 +6,8 @@ namespace SlabGen.Core;
 /// The kernel's <c>raw_spinlock_t</c>: one compare-and-swap to take, one store to release, no owner bookkeeping (a
 /// <see cref="Lock"/> reads the managed thread id from thread-local storage on every enter). Used for
 /// <c>list_lock</c> and, on a lock word in native memory, for each CPU's guard. Sections are bounded by a batch of
-/// objects; a waiter spins, then yields its core, and never sleeps.
+/// objects; a waiter spins, then yields its core, and if the wait goes on (the holder was preempted, or a destroy holds
+/// every guard while it drains the cache) backs off to sleeping, so that a long wait never burns a core.
 /// </summary>
 internal sealed class RawSpinLock
 {
@@ -33,7 +34,7 @@ internal sealed class RawSpinLock
     {
         var spinner = new SpinWait();
         do
-            spinner.SpinOnce(sleep1Threshold: -1);
+            spinner.SpinOnce(); // spins, then yields, then sleeps 1 ms at a time
         while (Volatile.Read(ref word) != 0 || Interlocked.CompareExchange(ref word, 1, 0) != 0);
     }
 

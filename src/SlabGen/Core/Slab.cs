@@ -2,13 +2,20 @@ using System.Runtime.InteropServices;
 
 namespace SlabGen.Core;
 
-/// <summary>Which node list a slab is on (<c>slabs_partial</c>, <c>slabs_full</c>, <c>slabs_free</c>).</summary>
+/// <summary>Which node list a slab is on (<c>slabs_partial</c>, <c>slabs_full</c>, <c>slabs_free</c>, or quarantine).</summary>
 internal enum SlabList : byte
 {
     None = 0,
     Partial = 1,
     Full = 2,
     Free = 3,
+
+    /// <summary>
+    /// A slab whose metadata was found damaged (a corrupt free pointer, an impossible count, an object overwritten
+    /// while free): never allocated from again and never given back while the cache lives, so that a stray writer can
+    /// hit no other object. The kernel's "Marking all objects used" (<c>slab_fix</c> after <c>on_freelist</c>).
+    /// </summary>
+    Quarantined = 4,
 }
 
 /// <summary>

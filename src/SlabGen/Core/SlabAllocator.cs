@@ -53,7 +53,12 @@ public static class SlabAllocator
         set => CacheReaper.Enabled = value;
     }
 
-    /// <summary>Time between background reaping passes (default 2 s, <c>REAPTIMEOUT_AC</c>).</summary>
+    /// <summary>
+    /// Time between background reaping passes (default 2 s, <c>REAPTIMEOUT_AC</c>): whole milliseconds from 1 ms to about
+    /// 49.7 days, the range the timer honours. A fraction of a millisecond is dropped, and the getter returns the value
+    /// in use.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Below 1 ms or above the timer's range; nothing changes.</exception>
     public static TimeSpan ReapInterval
     {
         get => CacheReaper.Interval;
@@ -62,6 +67,30 @@ public static class SlabAllocator
 
     /// <summary>Background passes completed so far.</summary>
     public static long ReapPasses => CacheReaper.Passes;
+
+    /// <summary>
+    /// Where reports of damaged slab memory are written, in the kernel's form (<c>BUG</c> / <c>INFO</c> / <c>FIX</c>
+    /// lines); standard error by default, null for nowhere. See <see cref="SlabError"/>.
+    /// </summary>
+    public static System.IO.TextWriter? ErrorWriter
+    {
+        get => SlabErrors.Writer;
+        set => SlabErrors.Writer = value;
+    }
+
+    /// <summary>
+    /// Raised for each report of damaged slab memory, on the thread that found it, after the allocator has released its
+    /// locks. A handler must not throw: an exception from it is written to <see cref="ErrorWriter"/> and dropped, so that
+    /// the allocation or free that found the damage still completes.
+    /// </summary>
+    public static event Action<SlabError>? ErrorReported
+    {
+        add => SlabErrors.Reported += value;
+        remove => SlabErrors.Reported -= value;
+    }
+
+    /// <summary>Reports of damaged slab memory since the process started.</summary>
+    public static long ErrorCount => SlabErrors.Count;
 
     /// <summary>Runs one reaping pass over every cache now; returns the slabs given back to the page source.</summary>
     public static int ReapNow()

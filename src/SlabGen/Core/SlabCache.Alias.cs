@@ -34,11 +34,14 @@ public sealed unsafe partial class SlabCache
                 : null;
             if (problem != null)
                 throw new ArgumentException($"slab cache '{name}': cannot merge into '{Name}': {problem}.", nameof(name));
-            if (CacheChain.Find(name) != null || _aliases.Contains(name))
-                throw new ArgumentException($"slab cache '{name}': a cache with this name already exists.", nameof(name));
+            if (CacheChain.FindName(name) != null)
+                throw new ArgumentException($"slab cache '{name}': a cache or alias with this name already exists.", nameof(name));
             _aliases.Add(name);
         }
     }
+
+    /// <summary>True when <paramref name="name"/> is merged into this cache. Caller holds the chain mutex.</summary>
+    internal bool HasAlias(string name) => _aliases.Contains(name);
 
     internal void RemoveAlias(string name)
     {

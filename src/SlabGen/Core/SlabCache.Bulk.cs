@@ -1,4 +1,5 @@
 using System;
+using System.Buffers;
 using System.Threading;
 using SlabGen.Core;
 
@@ -7,6 +8,9 @@ namespace SlabGen;
 // kmem_cache_alloc_bulk / kmem_cache_free_bulk: many objects per call, one thread-local lookup, magazine copies.
 public sealed unsafe partial class SlabCache
 {
+    /// <summary>Pointers a bulk free checks and marks with a buffer on the stack; longer calls rent one.</summary>
+    private const int BulkStackWords = 256;
+
     /// <summary>
     /// Allocates <c>objects.Length</c> objects into <paramref name="objects"/> (<c>kmem_cache_alloc_bulk</c>): runs of
     /// them are copied out of this thread's magazine at once, and the magazine is refilled by the slow path (a sheaf
@@ -15,6 +19,7 @@ public sealed unsafe partial class SlabCache
     /// </summary>
     public void AllocBulk(Span<nint> objects)
     {
+        ThrowIfPopulating(nameof(AllocBulk));
         int done = 0;
         try
         {
@@ -22,7 +27,7 @@ public sealed unsafe partial class SlabCache
             {
                 done += TakeFromMagazine(objects.Slice(done));
                 if (done < objects.Length)
-                    objects[done++] = (nint)AllocSlow(); // refills the magazine
+                    objects[done++] = (nint)AllocSlow(); // refills the magazine (and drops any damaged top entry)
             }
         }
         catch
@@ -35,14 +40,19 @@ public sealed unsafe partial class SlabCache
 
     /// <summary>
     /// Frees every object in <paramref name="objects"/> (<c>kmem_cache_free_bulk</c>); zeros are skipped, like
-    /// <c>Free(null)</c>. Every pointer is checked before any is freed, so a bad one frees nothing.
+    /// <c>Free(null)</c>. Every pointer is checked, and marked free, before any is freed: a bad one, an object already
+    /// free, or one that appears twice in the span frees nothing and leaves every object as it was.
     /// </summary>
     /// <exception cref="ArgumentException">A pointer is not an object of this cache; nothing was freed.</exception>
+    /// <exception cref="DoubleFreeException">An object is already free, or is listed twice; nothing was freed.</exception>
     public void FreeBulk(ReadOnlySpan<nint> objects)
     {
+        ThrowIfDisposed();
+        ThrowIfPopulating(nameof(FreeBulk));
         foreach (nint p in objects)
             if (p != 0 && !Fast.IsObject((void*)p))
                 ThrowNotOurs((void*)p);
+        MarkAllFree(objects);
         int done = 0;
         while (done < objects.Length)
         {
@@ -51,12 +61,60 @@ public sealed unsafe partial class SlabCache
             {
                 nint p = objects[done++];
                 if (p != 0)
-                    FreeSlow((void*)p); // empties the full magazine into the barn, or flushes a batch of it
+                    FreeMarked((void*)p); // empties the full magazine into the barn, or flushes a batch of it
             }
+        }
+        SlabErrors.Flush();
+    }
+
+    /// <summary>
+    /// Marks every object of <paramref name="objects"/> free, first checking that none is free already; on the first
+    /// that is (a double free, or a second copy in the span), every mark made is undone, the words as they were, and the
+    /// free is refused.
+    /// </summary>
+    private void MarkAllFree(ReadOnlySpan<nint> objects)
+    {
+        ulong[]? rented = null;
+        Span<ulong> saved = objects.Length <= BulkStackWords
+            ? stackalloc ulong[BulkStackWords]
+            : (rented = ArrayPool<ulong>.Shared.Rent(objects.Length));
+        try
+        {
+            FreePointer fp = Fast.Fp;
+            for (int i = 0; i < objects.Length; i++)
+            {
+                void* obj = (void*)objects[i];
+                if (obj == null)
+                    continue;
+                ulong* word = fp.Word(obj);
+                if (fp.LooksFree(obj, *word))
+                {
+                    for (int j = i - 1; j >= 0; j--)
+                        if (objects[j] != 0)
+                            *fp.Word((void*)objects[j]) = saved[j];
+                    if (objects.Slice(0, i).Contains(objects[i]))
+                        throw new DoubleFreeException(Name, (nuint)obj,
+                            $"slab cache '{Name}': double free of 0x{(nuint)obj:x}: it appears twice in one FreeBulk call; nothing was freed.");
+                    CheckDoubleFree(obj); // throws unless its word looked free by chance
+                    for (int j = 0; j < i; j++) // chance: mark again what was undone, and go on
+                        if (objects[j] != 0)
+                            *fp.Word((void*)objects[j]) = fp.Key((void*)objects[j]);
+                }
+                saved[i] = *word;
+                *word = fp.Key(obj);
+            }
+        }
+        finally
+        {
+            if (rented != null)
+                ArrayPool<ulong>.Shared.Return(rented);
         }
     }
 
-    /// <summary>Copies as many objects as this thread's magazine has into <paramref name="into"/>; returns how many.</summary>
+    /// <summary>
+    /// Copies as many objects as this thread's magazine has into <paramref name="into"/>, clearing each one's free
+    /// mark; stops at an object whose mark is damaged (the slow path drops it). Returns how many.
+    /// </summary>
     private int TakeFromMagazine(Span<nint> into)
     {
         Magazine* m = ThreadMagazines.Entry(Fast.Slot);
@@ -64,11 +122,14 @@ public sealed unsafe partial class SlabCache
         int n = 0;
         if (Volatile.Read(ref m->Tag) == Fast.Tag)
         {
-            n = Math.Min(m->Avail, into.Length);
+            int max = Math.Min(m->Avail, into.Length);
             // Pop order: the most recently freed first, as n single Allocs would.
             void** top = Magazine.Entry(m) + m->Avail;
-            for (int i = 0; i < n; i++)
-                into[i] = (nint)top[-1 - i];
+            while (n < max && TakeIfMarked(top[-1 - n]))
+            {
+                into[n] = (nint)top[-1 - n];
+                n++;
+            }
             m->Count += n * Magazine.OneAlloc;
         }
         Volatile.Write(ref m->InUse, 0);

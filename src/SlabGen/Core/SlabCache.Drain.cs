@@ -60,9 +60,11 @@ public sealed unsafe partial class SlabCache
             Interlocked.MemoryBarrierProcessWide();
         foreach ((nint p, _) in live)
         {
+            // A slow path in flight is usually a few hundred instructions from done; one that waits on a contended lock
+            // or is preempted can take longer, so the wait backs off to sleeping rather than burn a core.
             var spinner = new SpinWait();
             while (Volatile.Read(ref ((Magazine*)p)->InUse) != 0)
-                spinner.SpinOnce(sleep1Threshold: -1); // the owner is a few instructions from done: yield, never sleep
+                spinner.SpinOnce();
         }
         victims.AddRange(live);
 
@@ -101,7 +103,7 @@ public sealed unsafe partial class SlabCache
         _magazines.RemoveAt(_magazines.FindIndex(e => e.Magazine == (nint)m));
     }
 
-    /// <summary>Called from a dead thread's finalizer: gives its magazine's objects back (the owner can no longer run).</summary>
+    /// <summary>Called for an exited thread's magazine: gives its objects back (the owner can no longer run).</summary>
     internal void RetireMagazine(Magazine* m)
     {
         lock (_magazineLock)
@@ -109,6 +111,7 @@ public sealed unsafe partial class SlabCache
             if (Volatile.Read(ref m->Tag) != 0)
                 ReleaseMagazine(m);
         }
+        SlabErrors.Flush();
     }
 
     /// <summary>
@@ -133,6 +136,12 @@ public sealed unsafe partial class SlabCache
                 CpuSlot.Release(slot);
             }
         }
+        DrainShared();
+    }
+
+    /// <summary>Gives every node's shared array back to its slabs. Part of <c>drain_cpu_caches</c>.</summary>
+    private void DrainShared()
+    {
         foreach (KmemCacheNode n in _nodes)
         {
             Slab* destroy = null;
@@ -172,23 +181,27 @@ public sealed unsafe partial class SlabCache
     /// the page source gives their memory back to the OS.
     /// </summary>
     /// <remarks>
-    /// The calling thread's magazine and those of exited threads are emptied. Each other live thread's magazine keeps
+    /// The calling thread's magazine and those of exited threads are emptied, and exited threads' magazine tables are
+    /// unmapped. Each other live thread's magazine keeps
     /// its top object, which an allocation or free of that thread may be in the middle of using: the thread gives it
     /// back at its next operation on the cache, and once the thread has exited the next <c>Shrink</c> or reap takes it.
     /// </remarks>
     /// <returns>Slabs returned to the page source.</returns>
     public int Shrink()
     {
+        int freed = 0;
         lock (CacheChain.Mutex)
         {
             ThrowIfDisposed();
+            ThrowIfPopulating(nameof(Shrink));
+            ThreadMagazines.ReclaimExited(); // exited threads' magazines and tables, of every cache
             DrainAll();
-            int freed = 0;
             foreach (KmemCacheNode n in _nodes)
                 freed += DrainFreelist(n, int.MaxValue);
             PageSource.ReleaseResident(_pages);
-            return freed;
         }
+        SlabErrors.Flush();
+        return freed;
     }
 
     /// <summary>Gives up to <paramref name="max"/> free slabs of node <paramref name="n"/> back to the page source (<c>drain_freelist</c>).</summary>
@@ -211,8 +224,12 @@ public sealed unsafe partial class SlabCache
     /// <returns>Slabs returned to the page source.</returns>
     public int Reap()
     {
+        ThrowIfPopulating(nameof(Reap));
+        int freed;
         lock (CacheChain.Mutex)
-            return ReapLocked();
+            freed = ReapLocked();
+        SlabErrors.Flush();
+        return freed;
     }
 
     internal int ReapLocked()

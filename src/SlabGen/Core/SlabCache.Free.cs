@@ -10,13 +10,29 @@ namespace SlabGen;
 public sealed unsafe partial class SlabCache
 {
     /// <summary>
-    /// The free slow path: hand this thread's full magazine to the node's barn as one sheaf, else flush its oldest
-    /// batch to the per-CPU array; or bypass a stolen magazine.
+    /// The free slow path, where the fast path leaves an object whose magazine is full, stolen or absent, or whose
+    /// free pointer word marks it free already. A free object is refused here (<see cref="CheckDoubleFree"/>), before
+    /// anything changes; any other is marked free and goes on to <see cref="FreeMarked"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     internal void FreeSlow(void* obj)
     {
         ThrowIfDisposed();
+        ThrowIfPopulating(nameof(Free));
+        ulong* word = Fast.Fp.Word(obj);
+        if (Fast.Fp.LooksFree(obj, *word))
+            CheckDoubleFree(obj);
+        *word = Fast.Fp.Key(obj);
+        FreeMarked(obj);
+        SlabErrors.Flush();
+    }
+
+    /// <summary>
+    /// Frees an object already checked and marked free: hand this thread's full magazine to the node's barn as one
+    /// sheaf, else flush its oldest batch to the per-CPU array; or bypass a stolen magazine.
+    /// </summary>
+    private void FreeMarked(void* obj)
+    {
         Magazine* m = OwnMagazine();
         if (m != null)
         {
@@ -46,6 +62,53 @@ public sealed unsafe partial class SlabCache
             }
         }
         FreeToCpu(&obj, 1);
+    }
+
+    /// <summary>
+    /// The second free of a double free, or chance: <paramref name="obj"/>'s free pointer word decodes into its own
+    /// slab. Under the list lock the word is decoded exactly: the object itself (free, cached in a magazine, barn or
+    /// array), a free object of the slab or the end of the freelist (free, on its slab), or the slot was never handed
+    /// out; each throws, with nothing changed. A word that only looked free by chance returns: the free goes on.
+    /// </summary>
+    internal void CheckDoubleFree(void* obj)
+    {
+        Slab* slab = SlabOf(obj);
+        KmemCacheNode n = _nodes[slab->Node];
+        ulong* word = Fast.Fp.Word(obj);
+        string? where;
+        using (n.ListLock.EnterScope())
+        {
+            nuint index = (nuint)((byte*)obj - (slab->Base + _layout.RedLeftPad)) / (nuint)_layout.Size;
+            if (slab->List != SlabList.Quarantined && index >= slab->Bump)
+                throw new ArgumentException(
+                    $"slab cache '{Name}': cannot free 0x{(nuint)obj:x}: it has not been handed out since its slab was made (a pointer that was never allocated, or one kept from an earlier slab at this address).",
+                    nameof(obj));
+            byte* next = (byte*)Fast.Fp.Decode(obj, *word);
+            where = next == obj ? null
+                : next == Fast.Fp.End(obj) || IsFreedObject(slab, next) ? "it is on its slab's freelist"
+                : "";
+            if (where == "")
+                return; // live: its data happened to decode into its slab
+            if (slab->List == SlabList.Quarantined)
+                where = "its slab is quarantined";
+        }
+        where ??= WhereCached(obj);
+        throw new DoubleFreeException(Name, (nuint)obj,
+            $"slab cache '{Name}': double free of 0x{(nuint)obj:x}: the object is already free ({where}); nothing was changed.");
+    }
+
+    /// <summary>Which caching layer holds free <paramref name="obj"/>, as far as this thread can tell without stopping others.</summary>
+    private string WhereCached(void* obj)
+    {
+        Magazine* own = ThreadMagazines.Get(Fast.Slot);
+        if (own != null && Volatile.Read(ref own->Tag) == Fast.Tag)
+        {
+            void** e = Magazine.Entry(own);
+            for (int i = 0; i < own->Avail; i++)
+                if (e[i] == obj)
+                    return "it is in this thread's magazine";
+        }
+        return "it is cached in another thread's magazine, a barn or a per-CPU array";
     }
 
     /// <summary>
@@ -139,20 +202,28 @@ public sealed unsafe partial class SlabCache
 
     /// <summary>
     /// Returns objects to their slabs (<c>free_block</c>) and files each slab as partial or free; free slabs beyond
-    /// <c>free_limit</c> are chained on <paramref name="destroy"/> for the page source. Caller holds the list lock;
-    /// every object belongs to node <paramref name="n"/>.
+    /// <c>free_limit</c> are chained on <paramref name="destroy"/> for the page source. Each object must still carry
+    /// the mark it got when it was freed: one that does not (overwritten while cached, or a second copy of an object
+    /// already back), or a slab whose count would go below zero, is reported and its slab quarantined. Caller holds
+    /// the list lock; every object belongs to node <paramref name="n"/>.
     /// </summary>
     private void FreeBlock(KmemCacheNode n, void** objs, int count, ref Slab* destroy)
     {
-        int offset = _layout.Offset;
-        n.FreeObjects += count;
+        FreePointer fp = Fast.Fp;
         for (int i = 0; i < count; i++)
         {
             byte* obj = (byte*)objs[i];
             Slab* slab = SlabOf(obj);
-            *(byte**)(obj + offset) = slab->Freelist;
+            ulong* word = fp.Word(obj);
+            if (*word != fp.Key(obj) || slab->InUse == 0 || slab->List == SlabList.Quarantined)
+            {
+                FreeBlockDamaged(n, slab, obj, *word);
+                continue;
+            }
+            *word = fp.Encode(obj, slab->Freelist != null ? slab->Freelist : fp.End(obj));
             slab->Freelist = obj;
             slab->InUse--;
+            n.FreeObjects++;
             // Re-file the slab only when its list changes: full -> partial, or -> free.
             SlabList list = slab->InUse == 0 ? SlabList.Free : SlabList.Partial;
             if (slab->List != list)
@@ -163,6 +234,21 @@ public sealed unsafe partial class SlabCache
         }
         while (n.FreeObjects > n.FreeLimit && n.SlabsFree != null)
             DetachFreeSlab(n, ref destroy);
+    }
+
+    /// <summary>The cases <see cref="FreeBlock"/> does not put on a freelist. Caller holds the list lock.</summary>
+    private void FreeBlockDamaged(KmemCacheNode n, Slab* slab, byte* obj, ulong word)
+    {
+        if (slab->InUse == 0)
+        {
+            Quarantine(n, slab, SlabErrorKind.CountCorrupt, obj, word,
+                "Object freed into a slab with no object in use (freed twice, or the count was overwritten)");
+            return;
+        }
+        if (word != Fast.Fp.Key(obj))
+            Quarantine(n, slab, SlabErrorKind.ObjectOverwritten, obj, word,
+                "Object overwritten while free: use after free, or an overflow from its neighbour");
+        slab->InUse--; // back, but never reused: its slab is quarantined
     }
 
     /// <summary>Takes the first free slab off <paramref name="n"/>'s lists onto <paramref name="destroy"/>. Caller holds the list lock.</summary>
@@ -176,16 +262,26 @@ public sealed unsafe partial class SlabCache
         destroy = slab;
     }
 
-    /// <summary>Gives detached slabs back to the page source (<c>slabs_destroy</c>); returns how many.</summary>
+    /// <summary>
+    /// Gives detached slabs back to the page source (<c>slabs_destroy</c>) after checking each one's freelist and
+    /// unused objects (<see cref="CheckFreeSlab"/>): a damaged one is reported and quarantined instead. Returns how many
+    /// were given back.
+    /// </summary>
     private int SlabsDestroy(Slab* list)
     {
         int freed = 0;
         while (list != null)
         {
             Slab* next = list->Next;
-            PageSource.FreeBlock(_pages, list);
+            var check = CheckFreeSlab(list);
+            if (check.Intact)
+            {
+                PageSource.FreeBlock(_pages, list);
+                freed++;
+            }
+            else
+                QuarantineDetached(list, check);
             list = next;
-            freed++;
         }
         return freed;
     }

@@ -56,27 +56,37 @@ public sealed unsafe partial class SlabCache
                 barnPut += n.BarnPut;
             }
         return new SlabStatistics(allocHit, allocMiss, freeHit, freeMiss,
-            Interlocked.Read(ref _grown), Interlocked.Read(ref _reaped), remote, barnGet, barnPut);
+            Interlocked.Read(ref _grown), Interlocked.Read(ref _reaped), remote, barnGet, barnPut, QuarantinedSlabs());
     }
 
     /// <summary>Objects held by the caching layers (magazines, barns, per-CPU and shared arrays). Exact when the cache is idle.</summary>
     internal long CachedObjects()
     {
-        long cached;
+        CachedByLayer layers = CachedObjectsByLayer();
+        return layers.Magazines + layers.Barns + layers.CpuArrays + layers.Shared;
+    }
+
+    /// <summary>Objects each caching layer holds. Exact when the cache is idle.</summary>
+    internal readonly record struct CachedByLayer(long Magazines, long Barns, long CpuArrays, long Shared);
+
+    /// <summary>Objects each caching layer holds (<see cref="CachedByLayer"/>). Exact when the cache is idle.</summary>
+    internal CachedByLayer CachedObjectsByLayer()
+    {
+        long magazines, cpu = 0, shared = 0;
         lock (_magazineLock)
-            cached = MagazineObjects();
-        cached += BarnObjects();
-        for (int cpu = 0; cpu < _topology.CpuCount; cpu++)
+            magazines = MagazineObjects();
+        long barns = BarnObjects();
+        for (int c = 0; c < _topology.CpuCount && !_disposed; c++)
         {
-            CpuSlot* slot = _cpuSlots + cpu;
+            CpuSlot* slot = _cpuSlots + c;
             CpuSlot.Acquire(slot);
-            cached += slot->Ac->Avail;
+            cpu += slot->Ac != null ? slot->Ac->Avail : 0;
             CpuSlot.Release(slot);
         }
         foreach (KmemCacheNode n in _nodes)
             using (n.ListLock.EnterScope())
-                cached += n.Shared != null ? n.Shared->Avail : 0;
-        return cached;
+                shared += n.Shared != null ? n.Shared->Avail : 0;
+        return new CachedByLayer(magazines, barns, cpu, shared);
     }
 
     /// <summary>Objects the thread magazines hold, live or retired. Caller holds <see cref="_magazineLock"/>.</summary>

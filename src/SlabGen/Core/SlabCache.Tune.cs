@@ -18,13 +18,17 @@ public sealed unsafe partial class SlabCache
     {
         var t = new Tunables(limit, batchCount, sharedFactor);
         t.Validate(Name);
+        ThrowIfPopulating(nameof(Tune));
+        bool ok;
         lock (CacheChain.Mutex)
         {
             ThrowIfDisposed();
-            if (!TryInstallArrays(t))
-                throw new OutOfMemoryException(
-                    $"slab cache '{Name}': cannot allocate arrays for limit {limit}, batchcount {batchCount}, shared {sharedFactor}; the cache is unchanged.");
+            ok = TryInstallArrays(t);
         }
+        SlabErrors.Flush();
+        if (!ok)
+            throw new OutOfMemoryException(
+                $"slab cache '{Name}': cannot allocate arrays for limit {limit}, batchcount {batchCount}, shared {sharedFactor}; the cache is unchanged.");
     }
 
     /// <summary>Gives the cache the arrays <c>enable_cpucache</c>'s table picks for its size (<c>kmem_cache_init_late</c> calls this).</summary>

@@ -30,6 +30,15 @@ public sealed unsafe partial class SlabCache : IDisposable
     private long _grown;
     private long _reaped;
 
+    /// <summary>
+    /// Slabs being populated right now (<see cref="CacheGrow"/>, which runs the ctor with no lock held). Counted
+    /// under a CPU guard before the guard is dropped, so that destroy, which holds every guard, sees each one.
+    /// </summary>
+    private int _growing;
+
+    /// <summary>The cache whose ctor this thread is running, if any: such a ctor must not re-enter its own cache.</summary>
+    [ThreadStatic] private static SlabCache? t_populating;
+
     private SlabCache(string name, SlabFlags flags, in SlabLayout layout, delegate*<void*, void> ctor,
         NodeTopology topology, int slot, int tag)
     {
@@ -38,15 +47,25 @@ public sealed unsafe partial class SlabCache : IDisposable
         _layout = layout;
         _ctor = ctor;
         _topology = topology;
-        Fast = new FastPath(slot, tag, layout);
-        _pages = new PageSource.PageClient(slot, layout.Order);
+        Fast = new FastPath(slot, tag, layout, NewSecret());
         _nodes = new KmemCacheNode[topology.NodeCount];
         for (int node = 0; node < _nodes.Length; node++)
             _nodes[node] = new KmemCacheNode(node, topology.CpusOnNode(node));
+        if (FaultInjection.ShouldFail())
+            throw new OutOfMemoryException($"slab cache '{name}': cannot allocate its per-CPU slots (injected failure).");
         _cpuSlots = (CpuSlot*)NativeMemory.AlignedAlloc((nuint)(topology.CpuCount * sizeof(CpuSlot)), 64);
         NativeMemory.Clear(_cpuSlots, (nuint)(topology.CpuCount * sizeof(CpuSlot)));
         for (int cpu = 0; cpu < topology.CpuCount; cpu++)
             _cpuSlots[cpu].Node = topology.NodeOf(cpu);
+        _pages = new PageSource.PageClient(slot, layout.Order);
+    }
+
+    /// <summary><c>s->random</c> (<c>init_cache_random_seq</c>'s source): 64 bits from the operating system's random source.</summary>
+    private static ulong NewSecret()
+    {
+        Span<byte> bytes = stackalloc byte[sizeof(ulong)];
+        System.Security.Cryptography.RandomNumberGenerator.Fill(bytes);
+        return BitConverter.ToUInt64(bytes);
     }
 
     /// <summary>Finalizer: frees the per-CPU slots of a destroyed cache once nothing can reach it.</summary>
@@ -138,29 +157,50 @@ public sealed unsafe partial class SlabCache : IDisposable
             t.Validate(name);
             requested = t;
         }
-        if (CacheChain.Find(name) != null)
-            throw new ArgumentException($"slab cache '{name}': a cache with this name already exists.", nameof(name));
+        if (CacheChain.FindName(name) is { } taken)
+            throw new ArgumentException(taken.Name == name
+                ? $"slab cache '{name}': a cache with this name already exists."
+                : $"slab cache '{name}': the name is taken by an alias merged into cache '{taken.Name}'.", nameof(name));
 
         if (!CacheChain.TryReserveSlot(out int slot, out int tag))
             return Fail(name, options.Flags, $"{CacheChain.MaxCaches - 1} caches are live already");
-        var cache = new SlabCache(name, options.Flags, layout, options.Ctor, topology, slot, tag);
-        // setup_cpu_cache: boot-sized arrays until the allocator is fully up, tuned ones after.
-        Tunables initial = requested ?? (CacheChain.State == SlabState.Full
-            ? Tunables.ForSize(layout.Size, topology.CpuCount)
-            : Tunables.Boot);
-        if (!cache.TryInstallArrays(initial))
+        SlabCache? cache = null;
+        try
         {
-            cache.FreeArrays();
-            cache._pages.Close();
-            NativeMemory.AlignedFree(cache._cpuSlots);
-            cache._cpuSlots = null;
-            GC.SuppressFinalize(cache);
-            CacheChain.UnreserveSlot(slot);
-            return Fail(name, options.Flags, "out of memory for its per-CPU arrays");
+            cache = new SlabCache(name, options.Flags, layout, options.Ctor, topology, slot, tag);
+            // setup_cpu_cache: boot-sized arrays until the allocator is fully up, tuned ones after.
+            Tunables initial = requested ?? (CacheChain.State == SlabState.Full
+                ? Tunables.ForSize(layout.Size, topology.CpuCount)
+                : Tunables.Boot);
+            if (!cache.TryInstallArrays(initial))
+            {
+                cache.Unmake();
+                cache = null;
+                CacheChain.UnreserveSlot(slot);
+                return Fail(name, options.Flags, "out of memory for its per-CPU arrays");
+            }
+            CacheChain.Add(cache);
         }
-        CacheChain.Add(cache);
+        catch
+        {
+            // Every failure gives back what it took: arrays, CPU slots, the page client and the slot.
+            cache?.Unmake();
+            CacheChain.UnreserveSlot(slot);
+            throw;
+        }
         CacheChain.FirstCacheMade();
         return cache;
+    }
+
+    /// <summary>Undoes a creation that failed before the cache joined the chain. It has no slabs and no magazines.</summary>
+    private void Unmake()
+    {
+        FreeArrays();
+        _pages?.Close();
+        if (_cpuSlots != null)
+            NativeMemory.AlignedFree(_cpuSlots);
+        _cpuSlots = null;
+        GC.SuppressFinalize(this);
     }
 
     private static SlabCache? Fail(string name, SlabFlags flags, string why)
@@ -173,14 +213,16 @@ public sealed unsafe partial class SlabCache : IDisposable
     private static void ValidateName(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
-        if (name.Length == 0 || name.Length > 64)
-            throw new ArgumentException($"slab cache name '{name}' must be 1 to 64 characters long.", nameof(name));
-        foreach (char c in name)
-            if (char.IsWhiteSpace(c) || char.IsControl(c))
-                throw new ArgumentException($"slab cache name '{name}' contains whitespace or a control character; slabinfo rows are split on whitespace.", nameof(name));
+        string? problem = CacheNameRules.Problem(name);
+        if (problem != null)
+            throw new ArgumentException($"slab cache name {CacheNameRules.Quote(name)} {problem}.", nameof(name));
     }
 
-    /// <summary>Allocates an object (<c>kmem_cache_alloc</c>). The memory holds what the ctor (or the last user) left there.</summary>
+    /// <summary>
+    /// Allocates an object (<c>kmem_cache_alloc</c>). The memory holds what the ctor (or the last user) left there,
+    /// except for the 8-byte free pointer word at <see cref="FreePointerOffset"/>, which reads 0 (it lies outside the
+    /// object when the cache has a ctor, so constructed state is kept whole).
+    /// </summary>
     /// <exception cref="OutOfMemoryException">The page source has no room for another slab.</exception>
     /// <exception cref="ObjectDisposedException">The cache has been destroyed.</exception>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -191,7 +233,8 @@ public sealed unsafe partial class SlabCache : IDisposable
     }
 
     /// <summary>Frees an object (<c>kmem_cache_free</c>); null is ignored.</summary>
-    /// <exception cref="ArgumentException"><paramref name="obj"/> is not an object of this cache.</exception>
+    /// <exception cref="ArgumentException"><paramref name="obj"/> is not an object of this cache, or was never handed out.</exception>
+    /// <exception cref="DoubleFreeException"><paramref name="obj"/> is already free; nothing changed.</exception>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Free(void* obj)
     {
@@ -211,11 +254,13 @@ public sealed unsafe partial class SlabCache : IDisposable
     internal void ThrowNotOurs(void* obj)
     {
         int arena = PageSource.ArenaOf(obj);
+        int page = PageSource.PageOwnerOf(obj);
         string where = arena < 0 ? "it was never handed out by SlabGen"
-            : PageSource.Owner[arena] == Fast.Slot ? "it is not the start of an object"
-            : PageSource.Owner[arena] == PageSource.OwnerNone ? "it points into memory no cache holds"
-            : PageSource.Owner[arena] == PageSource.OwnerLarge ? "it is a large kmalloc block"
-            : $"it belongs to cache '{CacheChain.BySlot(PageSource.Owner[arena])?.Name}'";
+            : page == Fast.Slot ? "it is not the start of an object"
+            : page == PageSource.OwnerLarge ? "it is a large kmalloc block"
+            : page != PageSource.OwnerNone ? $"it belongs to cache '{CacheChain.BySlot(page)?.Name}'"
+            : PageSource.ArenaOwner[arena] == Fast.Slot ? "it lies in a block this cache does not hold as a slab now: its slab was given back after its objects were freed (a double free, or a pointer kept after free), or it was never handed out"
+            : "it points into memory no cache holds (freed and given back, or never handed out)";
         throw new ArgumentException($"slab cache '{Name}': cannot free 0x{(nuint)obj:x}: {where}.", nameof(obj));
     }
 
@@ -225,48 +270,87 @@ public sealed unsafe partial class SlabCache : IDisposable
             throw new ObjectDisposedException(nameof(SlabCache), $"slab cache '{Name}' has been destroyed.");
     }
 
+    /// <summary>Refuses an operation on this cache from inside its own ctor, which would deadlock or recurse.</summary>
+    private void ThrowIfPopulating(string operation)
+    {
+        if (t_populating == this)
+            throw new InvalidOperationException(
+                $"slab cache '{Name}': its constructor called {operation} on the cache it is constructing objects for; a ctor must not allocate from, free to, shrink, tune, reap or destroy its own cache.");
+    }
+
     /// <summary>
     /// Destroys the cache (<c>kmem_cache_destroy</c>): returns every slab to the page source and leaves the chain.
+    /// It either refuses, leaving the cache usable, or succeeds with every object back: while it decides, no other
+    /// thread can move objects between the cache's layers (each thread's magazine is retired and its slow paths wait
+    /// on the magazine lock; every CPU guard is held), and once it has succeeded every later operation on the cache
+    /// throws <see cref="ObjectDisposedException"/>.
     /// </summary>
-    /// <exception cref="InvalidOperationException">Objects are still allocated; the cache stays usable.</exception>
+    /// <remarks>
+    /// The one operation it cannot see is an <c>Alloc</c> on another thread that had already passed its magazine's
+    /// ownership check when <c>Dispose</c> began (a few instructions): destroying a cache while another thread still
+    /// allocates from it is a race in the caller's code, as it is for <c>kmem_cache_destroy</c>.
+    /// </remarks>
+    /// <exception cref="InvalidOperationException">Objects are still allocated, another thread is populating a slab, or
+    /// the cache is a kmalloc cache or has aliases; the cache stays usable.</exception>
     public void Dispose()
     {
         lock (CacheChain.Mutex)
         {
             if (_disposed)
                 return;
+            ThrowIfPopulating(nameof(Dispose));
             if (KmallocCaches.IsKmallocCache(this))
                 throw new InvalidOperationException($"slab cache '{Name}' is a kmalloc cache; it lives as long as the process.");
             if (_aliases.Count > 0)
                 throw new InvalidOperationException($"slab cache '{Name}' still has {_aliases.Count} merged alias(es): {string.Join(", ", _aliases)}.");
-            DrainAll();
             lock (_magazineLock)
             {
-                long live = LiveObjects() - MagazineObjects();
-                if (live > 0)
-                    throw new InvalidOperationException(
-                        $"slab cache '{Name}': cannot destroy: {live} object{(live == 1 ? " is" : "s are")} still allocated.");
-                // What the stealer left in other threads' magazines goes back too: nothing may use a cache being destroyed.
-                while (_magazines.Count > 0)
-                    ReleaseMagazine((Magazine*)_magazines[^1].Magazine);
+                // Every magazine retired: fast paths fail their tag check, slow paths wait for _magazineLock.
+                StealMagazines(all: true, retire: true);
+                for (int cpu = 0; cpu < _topology.CpuCount; cpu++)
+                    CpuSlot.Acquire(_cpuSlots + cpu);
+                try
+                {
+                    if (Volatile.Read(ref _growing) > 0)
+                        throw new InvalidOperationException(
+                            $"slab cache '{Name}': cannot destroy: another thread is populating a new slab for it (it is still allocating).");
+                    DrainBarns();
+                    for (int cpu = 0; cpu < _topology.CpuCount; cpu++)
+                        DrainArray(_cpuSlots[cpu].Ac, _cpuSlots[cpu].Node, all: true);
+                    DrainShared();
+                    long live = LiveObjects() - MagazineObjects();
+                    if (live > 0)
+                        throw new InvalidOperationException(
+                            $"slab cache '{Name}': cannot destroy: {live} object{(live == 1 ? " is" : "s are")} still allocated.");
+                    _disposed = true;
+                    // What the stealer left in other threads' magazines goes back too: nothing may use a cache being destroyed.
+                    while (_magazines.Count > 0)
+                        ReleaseMagazine((Magazine*)_magazines[^1].Magazine);
+                    FreeArrays();
+                }
+                finally
+                {
+                    // Waiting slow paths go on: against a live cache if destroy refused, else into ObjectDisposedException.
+                    for (int cpu = 0; cpu < _topology.CpuCount; cpu++)
+                        CpuSlot.Release(_cpuSlots + cpu);
+                }
             }
-            _disposed = true;
-            // In-flight slow paths finish under their CPU guard; every later one sees _disposed.
-            for (int cpu = 0; cpu < _topology.CpuCount; cpu++)
-            {
-                CpuSlot.Acquire(&_cpuSlots[cpu]);
-                CpuSlot.Release(&_cpuSlots[cpu]);
-            }
-            FreeArrays();
             foreach (KmemCacheNode n in _nodes)
+            {
                 DrainFreelist(n, int.MaxValue);
+                ReleaseQuarantine(n);
+            }
             _pages.Close();
-            Debug.Assert(_pages.Blocks == 0);
+            Debug.Assert(_pages.Blocks == 0, $"slab cache '{Name}': {_pages.Blocks} blocks left after destroy");
             CacheChain.Remove(this);
         }
+        SlabErrors.Flush();
     }
 
-    /// <summary>Slab objects in use: objects handed out, and those still cached. Call with everything else drained.</summary>
+    /// <summary>
+    /// Slab objects in use: objects handed out, and those still cached, including those of quarantined slabs. Call with
+    /// everything else drained.
+    /// </summary>
     private long LiveObjects()
     {
         long inUse = 0;
@@ -276,6 +360,8 @@ public sealed unsafe partial class SlabCache : IDisposable
                 for (Slab* s = n.SlabsPartial; s != null; s = s->Next)
                     inUse += s->InUse;
                 for (Slab* s = n.SlabsFull; s != null; s = s->Next)
+                    inUse += s->InUse;
+                for (Slab* s = n.SlabsQuarantined; s != null; s = s->Next)
                     inUse += s->InUse;
             }
         return inUse;

@@ -1,27 +1,51 @@
 using System;
-using System.Runtime.InteropServices;
+using System.Collections.Generic;
+using System.Threading;
+using SlabGen.PageAlloc;
 
 namespace SlabGen.Core;
 
 /// <summary>
-/// Each thread's table of magazines, indexed by cache slot. The table is native memory, found through one
-/// thread-static pointer; a finalizable owner object gives every magazine back to its cache when the thread dies.
+/// Each thread's table of magazines, indexed by cache slot and found through one thread-static pointer. A table is
+/// its own mapping of <see cref="CacheChain.MaxCaches"/> entries whose pages are backed only once written, so a
+/// thread pays for the pages that hold the slots of the caches it uses (512 slots a page), not for all of them.
+/// Every table is registered with its thread: the reaper, <see cref="SlabCache.Shrink"/> and destroy give an exited
+/// thread's magazines back to their caches and unmap its table (<see cref="ReclaimExited"/>), with no garbage
+/// collection needed; a finalizable owner object does the same if none of them runs first.
 /// </summary>
 internal static unsafe class ThreadMagazines
 {
+    private static readonly nuint TableBytes = (nuint)CacheChain.MaxCaches * (nuint)sizeof(nint);
+
     /// <summary>
-    /// This thread's table (<see cref="CacheChain.MaxCaches"/> entries, <see cref="Magazine.None"/> where the thread
-    /// has no magazine), or null before its first slow path.
+    /// This thread's table (<see cref="Magazine.ToEntry"/> encoding: 0 is <see cref="Magazine.None"/>), or null before
+    /// its first slow path.
     /// </summary>
-    [ThreadStatic] internal static Magazine** t_table;
+    [ThreadStatic] internal static nint* t_table;
 
     [ThreadStatic] private static TableOwner? t_owner;
+
+    /// <summary>Guards <see cref="s_tables"/> and the release of any table.</summary>
+    private static readonly Lock s_lock = new();
+
+    /// <summary>Every table not yet released, with its thread.</summary>
+    private static readonly List<ThreadTable> s_tables = new();
+
+    /// <summary>Tables not yet released, live threads' and exited ones' (for tests and statistics).</summary>
+    public static int TableCount
+    {
+        get
+        {
+            lock (s_lock)
+                return s_tables.Count;
+        }
+    }
 
     /// <summary>This thread's entry for <paramref name="slot"/>: its magazine, or <see cref="Magazine.None"/>.</summary>
     public static Magazine* Entry(int slot)
     {
-        Magazine** table = t_table; // one thread-local read
-        return table == null ? Magazine.None : table[slot];
+        nint* table = t_table; // one thread-local read
+        return table == null ? Magazine.None : Magazine.FromEntry(table[slot]);
     }
 
     /// <summary>This thread's magazine in <paramref name="slot"/>, or null.</summary>
@@ -32,44 +56,104 @@ internal static unsafe class ThreadMagazines
     }
 
     /// <summary>Installs <paramref name="m"/> as this thread's magazine for <paramref name="cache"/>.</summary>
+    /// <exception cref="OutOfMemoryException">No table could be mapped; <paramref name="m"/> is not installed.</exception>
     public static void Install(SlabCache cache, Magazine* m)
     {
         if (t_table == null)
-        {
-            var table = (Magazine**)NativeMemory.Alloc(CacheChain.MaxCaches, (nuint)sizeof(Magazine*));
-            new Span<nint>(table, CacheChain.MaxCaches).Fill((nint)Magazine.None);
-            t_owner = new TableOwner(table);
-            t_table = table;
-        }
-        t_owner!.Caches[cache.Slot] = cache;
-        t_table[cache.Slot] = m;
+            CreateTable();
+        ThreadTable table = t_owner!.Table;
+        if (cache.Slot > table.HighSlot)
+            Volatile.Write(ref table.HighSlot, cache.Slot);
+        t_table[cache.Slot] = Magazine.ToEntry(m);
+    }
+
+    private static void CreateTable()
+    {
+        var table = (nint*)VirtualMemory.Map(TableBytes);
+        if (table == null)
+            throw new OutOfMemoryException("SlabGen: cannot map a thread's magazine table.");
+        var entry = new ThreadTable(Thread.CurrentThread, table);
+        lock (s_lock)
+            s_tables.Add(entry);
+        t_owner = new TableOwner(entry);
+        t_table = table;
     }
 
     /// <summary>Forgets (and frees) this thread's magazine in <paramref name="slot"/>; it must be dead.</summary>
     public static void Remove(int slot)
     {
-        Magazine* m = t_table[slot];
-        t_table[slot] = Magazine.None;
-        t_owner!.Caches[slot] = null;
+        Magazine* m = Magazine.FromEntry(t_table[slot]);
+        t_table[slot] = 0;
         Magazine.Destroy(m);
     }
 
-    /// <summary>Runs when a thread's table becomes unreachable, i.e. after the thread has exited.</summary>
-    private sealed class TableOwner(Magazine** table)
+    /// <summary>
+    /// Gives back every magazine of every exited thread to its cache and unmaps the thread's table. Runs from each
+    /// reap pass, <see cref="SlabCache.Shrink"/> and destroy. Caller holds the chain mutex (it takes magazine locks).
+    /// </summary>
+    /// <returns>Tables released.</returns>
+    public static int ReclaimExited()
     {
-        public readonly SlabCache?[] Caches = new SlabCache?[CacheChain.MaxCaches];
+        var exited = new List<ThreadTable>();
+        lock (s_lock)
+        {
+            for (int i = s_tables.Count - 1; i >= 0; i--)
+            {
+                if (!s_tables[i].Thread.IsAlive)
+                {
+                    exited.Add(s_tables[i]);
+                    s_tables.RemoveAt(i);
+                }
+            }
+        }
+        foreach (ThreadTable t in exited)
+            t.Release();
+        return exited.Count;
+    }
+
+    /// <summary>One thread's table and what releasing it needs.</summary>
+    private sealed class ThreadTable(Thread thread, nint* table)
+    {
+        public readonly Thread Thread = thread;
+
+        /// <summary>The highest slot the thread ever installed a magazine in: releasing looks no further.</summary>
+        public int HighSlot;
+
+        private nint _table = (nint)table;
+
+        /// <summary>
+        /// Gives each magazine still live back to its cache (a magazine with a tag is always in the live cache of its
+        /// slot: destroy kills every magazine of its cache) and unmaps the table. Its thread must have exited. Idempotent.
+        /// </summary>
+        public void Release()
+        {
+            var table = (nint*)Interlocked.Exchange(ref _table, 0);
+            if (table == null)
+                return;
+            int high = Volatile.Read(ref HighSlot);
+            for (int slot = 1; slot <= high; slot++)
+            {
+                if (table[slot] == 0)
+                    continue;
+                Magazine* m = Magazine.FromEntry(table[slot]);
+                if (Volatile.Read(ref m->Tag) != 0)
+                    CacheChain.BySlot(slot)?.RetireMagazine(m);
+                Magazine.Destroy(m);
+            }
+            VirtualMemory.Unmap((byte*)table, TableBytes);
+        }
+    }
+
+    /// <summary>Runs when a thread's table becomes unreachable (after the thread has exited) unless a reclaim ran first.</summary>
+    private sealed class TableOwner(ThreadTable table)
+    {
+        public readonly ThreadTable Table = table;
 
         ~TableOwner()
         {
-            for (int slot = 0; slot < Caches.Length; slot++)
-            {
-                Magazine* m = table[slot];
-                if (m == Magazine.None)
-                    continue;
-                Caches[slot]?.RetireMagazine(m);
-                Magazine.Destroy(m);
-            }
-            NativeMemory.Free(table);
+            lock (s_lock)
+                s_tables.Remove(Table);
+            Table.Release();
         }
     }
 }

@@ -13,17 +13,24 @@ public static class SlabInfo
         "slabinfo - version: 2.1\n" +
         "# name            <active_objs> <num_objs> <objsize> <objperslab> <pagesperslab> : tunables <limit> <batchcount> <sharedfactor> : slabdata <active_slabs> <num_slabs> <sharedavail>\n";
 
-    /// <summary>Writes the header and one row per live cache, in creation order (<c>slab_show</c>).</summary>
+    /// <summary>
+    /// Writes the header and one row per live cache, in creation order (<c>slab_show</c>). The rows are read under the
+    /// chain mutex and written after it is released, so a slow or re-entrant writer never holds up the allocator.
+    /// </summary>
     public static void Write(TextWriter writer)
     {
         ArgumentNullException.ThrowIfNull(writer);
         CacheChain.EnsureUp();
-        writer.Write(Header.Replace("\n", writer.NewLine, StringComparison.Ordinal));
+        SlabInfoRow[] rows;
         lock (CacheChain.Mutex)
         {
-            foreach (SlabCache cache in CacheChain.Caches)
-                writer.WriteLine(cache.GetSlabInfo().ToString());
+            rows = new SlabInfoRow[CacheChain.Caches.Count];
+            for (int i = 0; i < rows.Length; i++)
+                rows[i] = CacheChain.Caches[i].GetSlabInfo();
         }
+        writer.Write(Header.Replace("\n", writer.NewLine, StringComparison.Ordinal));
+        foreach (SlabInfoRow row in rows)
+            writer.WriteLine(row.ToString());
     }
 
     /// <summary>The whole table as a string.</summary>

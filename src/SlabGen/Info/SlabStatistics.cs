@@ -5,7 +5,8 @@ namespace SlabGen;
 /// a per-CPU array) or a miss (the per-CPU array had to refill from the node: <c>cache_alloc_refill</c>); every
 /// free once as a hit or a miss (the per-CPU array had to flush: <c>cache_flusharray</c>). A magazine refilled from,
 /// or emptied into, its node's barn serves the operation as a hit; <see cref="BarnGet"/> and <see cref="BarnPut"/>
-/// count those whole-sheaf exchanges.
+/// count those whole-sheaf exchanges. <see cref="QuarantinedSlabs"/> counts slabs found damaged and taken out of
+/// service (see <see cref="SlabError"/>).
 /// </summary>
 public readonly record struct SlabStatistics(
     long AllocHit,
@@ -16,7 +17,8 @@ public readonly record struct SlabStatistics(
     long Reaped,
     long RemoteFrees,
     long BarnGet = 0,
-    long BarnPut = 0)
+    long BarnPut = 0,
+    long QuarantinedSlabs = 0)
 {
     /// <summary>Allocations counted: <see cref="AllocHit"/> + <see cref="AllocMiss"/>.</summary>
     public long Allocations => AllocHit + AllocMiss;

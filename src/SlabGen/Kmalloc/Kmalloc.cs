@@ -82,7 +82,7 @@ public static unsafe class Kmalloc
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void* Alloc(nuint size)
     {
-        Magazine** table = ThreadMagazines.t_table; // first, so that a Free right after can share the read
+        nint* table = ThreadMagazines.t_table; // first, so that a Free right after can share the read
         if (size - 1 < MaxCacheSize)
         {
             int index = KmallocCaches.Index((int)size);
@@ -139,15 +139,16 @@ public static unsafe class Kmalloc
     public static void* TryRealloc(void* p, nuint newSize) => ReallocCore(p, newSize, throwOnFailure: false);
 
     /// <summary>Frees memory from this allocator (<c>kfree</c>). Null and <see cref="ZeroSizePtr"/> do nothing.</summary>
-    /// <exception cref="ArgumentException"><paramref name="p"/> did not come from <see cref="Kmalloc"/>, or was already freed (large blocks).</exception>
+    /// <exception cref="ArgumentException"><paramref name="p"/> did not come from <see cref="Kmalloc"/>.</exception>
+    /// <exception cref="DoubleFreeException"><paramref name="p"/> is already free; nothing changed.</exception>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Free(void* p)
     {
-        Magazine** table = ThreadMagazines.t_table;
+        nint* table = ThreadMagazines.t_table;
         nuint off = (nuint)p - (nuint)PageSource.Base;
         if (off < PageSource.ReserveBytes)
         {
-            int owner = PageSource.Owner[off >> PageSource.ArenaShift]; // -1 (large) .. MaxCaches - 1
+            int owner = PageSource.PageOwner[off >> PageSource.PageShift]; // -1 (large) .. MaxCaches - 1
             FastPath* fast = s_fastOfSlot[owner];
             if (fast->IsObjectInOwnArena(off))
             {
@@ -160,17 +161,33 @@ public static unsafe class Kmalloc
     }
 
     /// <summary>The usable size of <paramref name="p"/> (<c>ksize</c>): its cache's object size, or the block size of a large allocation; 0 for null and <see cref="ZeroSizePtr"/>.</summary>
-    public static nuint Ksize(void* p)
+    public static nuint Ksize(void* p) => UsableSize(p, freeing: false);
+
+    private static nuint UsableSize(void* p, bool freeing)
     {
         if (p == null || p == ZeroSizePtr)
             return 0;
         int arena = PageSource.ArenaOf(p);
-        int owner = arena < 0 ? PageSource.OwnerNone : PageSource.Owner[arena];
-        if (owner == PageSource.OwnerLarge)
-            return (nuint)PageSource.PageSize << LargeBlock(p, arena)->Objects;
+        int owner = PageSource.PageOwnerOf(p);
+        if (owner == PageSource.OwnerLarge || (owner == PageSource.OwnerNone && arena >= 0 && PageSource.ArenaOwner[arena] == PageSource.OwnerLarge))
+            return (nuint)PageSource.PageSize << LargeBlock(p, arena, freeing)->Objects;
         if (s_fastOfSlot[owner]->IsObject(p))
             return (nuint)s_caches[s_indexOfSlot[owner]].Size;
         throw NotOurs(p, arena, owner);
+    }
+
+    /// <summary>
+    /// Throws unless <paramref name="p"/> is allocated now (for <see cref="Realloc"/>, which must refuse a freed
+    /// pointer before it moves or returns anything).
+    /// </summary>
+    private static void CheckAllocated(void* p)
+    {
+        int owner = PageSource.PageOwnerOf(p);
+        if (owner == PageSource.OwnerLarge)
+            return; // a large block: LargeBlock checked it is allocated
+        FastPath* fast = s_fastOfSlot[owner];
+        if (fast->Fp.LooksFree(p, *fast->Fp.Word(p)))
+            s_caches[s_indexOfSlot[owner]].CheckDoubleFree(p); // throws unless chance
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -201,6 +218,7 @@ public static unsafe class Kmalloc
         }
         block->InUse = 1;
         block->Objects = (ushort)order;
+        PageSource.Publish(s_large[order], block);
         return block->Base;
     }
 
@@ -219,23 +237,33 @@ public static unsafe class Kmalloc
         if (p == null || p == ZeroSizePtr)
             return;
         int arena = PageSource.ArenaOf(p);
-        int owner = arena < 0 ? PageSource.OwnerNone : PageSource.Owner[arena];
-        if (owner != PageSource.OwnerLarge)
+        int owner = PageSource.PageOwnerOf(p);
+        bool largeArena = arena >= 0 && PageSource.ArenaOwner[arena] == PageSource.OwnerLarge;
+        if (owner != PageSource.OwnerLarge && !(owner == PageSource.OwnerNone && largeArena))
             throw NotOurs(p, arena, owner);
-        Slab* block = LargeBlock(p, arena);
+        Slab* block = LargeBlock(p, arena, freeing: true);
         int order = block->Objects;
         block->InUse = 0;
         PageSource.FreeBlock(s_large[order], block);
     }
 
-    /// <summary>The descriptor of the large block starting at <paramref name="p"/>, or an exception if it is not one that is allocated.</summary>
-    private static Slab* LargeBlock(void* p, int arena)
+    /// <summary>
+    /// The descriptor of the large block starting at <paramref name="p"/>, or an exception if it is not one that is
+    /// allocated: <see cref="DoubleFreeException"/> when <paramref name="freeing"/> (a free or a realloc), else an
+    /// <see cref="ArgumentException"/>.
+    /// </summary>
+    private static Slab* LargeBlock(void* p, int arena, bool freeing)
     {
         Slab* block = PageSource.VirtToSlab(p, PageSource.OrderOfArena(arena));
-        if (block->Base != p || block->InUse != 1)
-            throw new ArgumentException(block->Base == p
-                ? $"kmalloc: 0x{(nuint)p:x} is a large block that is not allocated (double free?)."
-                : $"kmalloc: 0x{(nuint)p:x} points inside a large block, not at its start.", nameof(p));
+        if (block->Base != p)
+            throw new ArgumentException($"kmalloc: 0x{(nuint)p:x} points inside a large block, not at its start.", nameof(p));
+        if (block->InUse != 1 || PageSource.PageOwnerOf(p) != PageSource.OwnerLarge)
+        {
+            if (freeing)
+                throw new DoubleFreeException("kmalloc-large", (nuint)p,
+                    $"kmalloc: double free of 0x{(nuint)p:x}: it is a large block that is not allocated now; nothing was changed.");
+            throw new ArgumentException($"kmalloc: 0x{(nuint)p:x} is a large block that is not allocated now (used after free?).", nameof(p));
+        }
         return block;
     }
 
@@ -243,7 +271,10 @@ public static unsafe class Kmalloc
     private static Exception NotOurs(void* p, int arena, int owner)
     {
         string why = arena < 0 ? "it was never handed out by SlabGen"
-            : owner == PageSource.OwnerNone ? "it points into memory nobody holds (already freed?)"
+            : owner == PageSource.OwnerNone
+                ? PageSource.ArenaOwner[arena] is var a && a > 0 && s_indexOfSlot[a] != 0
+                    ? $"it lies in a block '{CacheChain.BySlot(a)?.Name}' does not hold as a slab now: its slab was given back after its objects were freed (a double free, or a pointer kept after free), or it was never handed out"
+                    : "it points into memory nobody holds (already freed?)"
             : s_indexOfSlot[owner] == 0 ? $"it belongs to slab cache '{CacheChain.BySlot(owner)?.Name}'; free it with that cache"
             : $"it is not the start of an object of '{CacheChain.BySlot(owner)?.Name}'";
         return new ArgumentException($"kmalloc: 0x{(nuint)p:x} did not come from Kmalloc: {why}.", "p");
@@ -253,7 +284,8 @@ public static unsafe class Kmalloc
     {
         if (p == null || p == ZeroSizePtr)
             return throwOnFailure ? Alloc(newSize) : TryAlloc(newSize);
-        nuint ks = Ksize(p);
+        nuint ks = UsableSize(p, freeing: true);
+        CheckAllocated(p);
         if (newSize == 0)
         {
             Free(p);

@@ -10,8 +10,9 @@ namespace SlabGen.PageAlloc;
 /// The page source: the buddy allocator's role (<c>alloc_pages</c>/<c>__free_pages</c>). It reserves one large
 /// range of address space up front and serves blocks of 2^order pages, aligned to their size, carved from 4 MiB
 /// arenas; each arena serves one client (a cache, or one order of large kmalloc blocks). Because the range is
-/// reserved once, "is this pointer ours?" is one range check plus one table read that never touches unmapped
-/// memory, and <c>ptr &amp; ~(blockBytes - 1)</c> then finds the slab (<c>virt_to_slab</c>).
+/// reserved once, "is this pointer an object of cache X?" is one range check plus one read of the page owner table
+/// (<see cref="PageOwner"/>, one entry per page, set only while the page belongs to a live slab or large block), which
+/// never touches unmapped memory, and <c>ptr &amp; ~(blockBytes - 1)</c> then finds the slab (<c>virt_to_slab</c>).
 /// </summary>
 internal static unsafe class PageSource
 {
@@ -24,10 +25,10 @@ internal static unsafe class PageSource
     /// <summary>The largest block is one arena: 4 MiB, the kernel's <c>KMALLOC_MAX_SIZE</c> on 4 KiB pages.</summary>
     public const int MaxOrder = ArenaShift - PageShift;
 
-    /// <summary>Owner table value of an arena nobody holds.</summary>
+    /// <summary>Owner table value of a page or arena nobody holds.</summary>
     public const int OwnerNone = 0;
 
-    /// <summary>Owner table value of an arena of large kmalloc blocks (<c>kmalloc_large</c>).</summary>
+    /// <summary>Owner table value of a page of a live large kmalloc block, or of an arena of them (<c>kmalloc_large</c>).</summary>
     public const int OwnerLarge = -1;
 
     /// <summary>First byte of the reserved range (arena aligned).</summary>
@@ -36,8 +37,17 @@ internal static unsafe class PageSource
     /// <summary>Bytes reserved; pointers outside [Base, Base + ReserveBytes) were never ours.</summary>
     public static readonly nuint ReserveBytes;
 
-    /// <summary>Per arena: <see cref="OwnerNone"/>, <see cref="OwnerLarge"/>, or the owning cache's slot.</summary>
-    public static readonly int* Owner;
+    /// <summary>
+    /// Per page of the reserve: the slot of the cache whose live slab holds it, <see cref="OwnerLarge"/> for a live large
+    /// kmalloc block, else <see cref="OwnerNone"/>: a block on a free or resident list, or never handed out, belongs to
+    /// nobody, so a stale or forged pointer into it is refused without reading it. Set by <see cref="Publish"/> once a
+    /// block is ready for use and cleared by <see cref="FreeBlock"/> before it is given back (the kernel's
+    /// <c>PageSlab</c> / <c>slab->slab_cache</c> test in <c>virt_to_cache</c>).
+    /// </summary>
+    public static readonly int* PageOwner;
+
+    /// <summary>Per arena: the client it serves (<see cref="OwnerLarge"/> or a cache slot), or <see cref="OwnerNone"/>. Used to explain refusals.</summary>
+    public static readonly int* ArenaOwner;
 
     /// <summary>Per arena: its descriptor table, one <see cref="Slab"/> per block (the kernel's struct page array).</summary>
     public static readonly Slab** Pages;
@@ -69,7 +79,10 @@ internal static unsafe class PageSource
         Base = (byte*)(((nuint)raw + ArenaMask) & ~ArenaMask);
         ReserveBytes = want;
         s_arenaCount = (int)(want >> ArenaShift);
-        Owner = (int*)NativeMemory.AllocZeroed((nuint)s_arenaCount, sizeof(int));
+        // One int per page (64 MiB of address space for a 64 GiB reserve); calloc maps it lazily, so only the pages
+        // of the table that cover open arenas are ever backed (4 KiB per arena, counted in MetadataBytes).
+        PageOwner = (int*)NativeMemory.AllocZeroed(want >> PageShift, sizeof(int));
+        ArenaOwner = (int*)NativeMemory.AllocZeroed((nuint)s_arenaCount, sizeof(int));
         Pages = (Slab**)NativeMemory.AllocZeroed((nuint)s_arenaCount, (nuint)sizeof(Slab*));
         s_arenas = new Arena?[s_arenaCount];
     }
@@ -92,6 +105,30 @@ internal static unsafe class PageSource
     {
         nuint off = (nuint)p - (nuint)Base;
         return Pages[off >> ArenaShift] + ((off & ArenaMask) >> (PageShift + order));
+    }
+
+    /// <summary>Bytes of <see cref="PageOwner"/> that cover one arena.</summary>
+    private const long OwnerBytesPerArena = (1L << (ArenaShift - PageShift)) * sizeof(int);
+
+    /// <summary>The owner of the page holding <paramref name="p"/>, or <see cref="OwnerNone"/> outside the reserve.</summary>
+    public static int PageOwnerOf(void* p)
+    {
+        nuint off = (nuint)p - (nuint)Base;
+        return off < ReserveBytes ? PageOwner[off >> PageShift] : OwnerNone;
+    }
+
+    /// <summary>
+    /// Marks every page of <paramref name="slab"/>'s block as <paramref name="client"/>'s: from here on pointers into it
+    /// are accepted as the client's objects. The client calls it once the block is ready (objects constructed, free
+    /// pointers written), so that no free can reach a half-made slab.
+    /// </summary>
+    public static void Publish(PageClient client, Slab* slab) => SetPageOwner(slab->Base, client.Order, client.OwnerId);
+
+    private static void SetPageOwner(byte* block, int order, int owner)
+    {
+        int* first = PageOwner + (((nuint)block - (nuint)Base) >> PageShift);
+        for (int i = 0; i < 1 << order; i++)
+            Volatile.Write(ref first[i], owner);
     }
 
     /// <summary>Order of the blocks in arena <paramref name="arena"/> (which must be open).</summary>
@@ -153,6 +190,7 @@ internal static unsafe class PageSource
     /// </summary>
     public static void FreeBlock(PageClient client, Slab* slab)
     {
+        SetPageOwner(slab->Base, client.Order, OwnerNone); // from here on no pointer into the block is anybody's
         lock (s_lock)
         {
             s_blockBytes -= (long)client.BlockBytes;
@@ -253,9 +291,9 @@ internal static unsafe class PageSource
         var arena = new Arena(index, client.Order, blocks);
         nuint tableBytes = (nuint)blocks * (nuint)sizeof(Slab);
         Pages[index] = (Slab*)NativeMemory.AllocZeroed(tableBytes);
-        s_metadataBytes += (long)tableBytes;
+        s_metadataBytes += (long)tableBytes + OwnerBytesPerArena;
         s_arenas[index] = arena;
-        Volatile.Write(ref Owner[index], client.OwnerId);
+        Volatile.Write(ref ArenaOwner[index], client.OwnerId);
         client.Available.Add(arena);
         arena.IsAvailable = true;
         return arena;
@@ -263,10 +301,10 @@ internal static unsafe class PageSource
 
     private static void ReleaseArena(PageClient client, Arena arena)
     {
-        Volatile.Write(ref Owner[arena.Index], OwnerNone);
+        Volatile.Write(ref ArenaOwner[arena.Index], OwnerNone);
         if (arena.IsAvailable)
             client.Available.Remove(arena);
-        s_metadataBytes -= (long)arena.BlockCount * sizeof(Slab);
+        s_metadataBytes -= (long)arena.BlockCount * sizeof(Slab) + OwnerBytesPerArena;
         NativeMemory.Free(Pages[arena.Index]);
         Pages[arena.Index] = null;
         s_arenas[arena.Index] = null;

@@ -35,6 +35,32 @@ internal static unsafe partial class VirtualMemory
     }
 
     /// <summary>
+    /// Maps <paramref name="bytes"/> of fresh zeroed, readable and writable memory of its own (pages are backed on first
+    /// write, so untouched pages cost nothing); null on failure. Give it back with <see cref="Unmap"/>.
+    /// </summary>
+    public static byte* Map(nuint bytes)
+    {
+        if (OperatingSystem.IsWindows())
+            return (byte*)Windows.VirtualAlloc(null, bytes, Windows.MEM_RESERVE | Windows.MEM_COMMIT, Windows.PAGE_READWRITE);
+        int flags = OperatingSystem.IsLinux() ? Unix.MAP_PRIVATE | Unix.MAP_ANONYMOUS_LINUX : Unix.MAP_PRIVATE | Unix.MAP_ANON_BSD;
+        void* p = OperatingSystem.IsLinux()
+            ? Unix.LinuxMmap(null, bytes, Unix.PROT_READ | Unix.PROT_WRITE, flags, -1, 0)
+            : Unix.BsdMmap(null, bytes, Unix.PROT_READ | Unix.PROT_WRITE, flags, -1, 0);
+        return p == Unix.MAP_FAILED ? null : (byte*)p;
+    }
+
+    /// <summary>Unmaps a range from <see cref="Map"/>.</summary>
+    public static void Unmap(byte* address, nuint bytes)
+    {
+        if (OperatingSystem.IsWindows())
+            Windows.VirtualFree(address, 0, Windows.MEM_RELEASE);
+        else if (OperatingSystem.IsLinux())
+            Unix.LinuxMunmap(address, bytes);
+        else
+            Unix.BsdMunmap(address, bytes);
+    }
+
+    /// <summary>
     /// Returns a committed range's physical pages to the OS. The range stays mapped and readable, so a later range
     /// check followed by a read of slab metadata never faults.
     /// </summary>
@@ -61,6 +87,9 @@ internal static unsafe partial class VirtualMemory
         [LibraryImport("libc.so.6", EntryPoint = "mprotect")]
         public static partial int LinuxMprotect(void* addr, nuint length, int prot);
 
+        [LibraryImport("libc.so.6", EntryPoint = "munmap")]
+        public static partial int LinuxMunmap(void* addr, nuint length);
+
         [LibraryImport("libc.so.6", EntryPoint = "madvise")]
         public static partial int LinuxMadvise(void* addr, nuint length, int advice);
 
@@ -70,16 +99,22 @@ internal static unsafe partial class VirtualMemory
         [LibraryImport("libc", EntryPoint = "mprotect")]
         public static partial int BsdMprotect(void* addr, nuint length, int prot);
 
+        [LibraryImport("libc", EntryPoint = "munmap")]
+        public static partial int BsdMunmap(void* addr, nuint length);
+
         [LibraryImport("libc", EntryPoint = "madvise")]
         public static partial int BsdMadvise(void* addr, nuint length, int advice);
     }
 
     private static partial class Windows
     {
-        public const uint MEM_COMMIT = 0x1000, MEM_RESERVE = 0x2000, MEM_RESET = 0x80000;
+        public const uint MEM_COMMIT = 0x1000, MEM_RESERVE = 0x2000, MEM_RESET = 0x80000, MEM_RELEASE = 0x8000;
         public const uint PAGE_NOACCESS = 0x01, PAGE_READWRITE = 0x04;
 
         [LibraryImport("kernel32.dll")]
         public static partial void* VirtualAlloc(void* address, nuint size, uint allocationType, uint protect);
+
+        [LibraryImport("kernel32.dll")]
+        public static partial int VirtualFree(void* address, nuint size, uint freeType);
     }
 }
