@@ -241,8 +241,10 @@ public sealed unsafe partial class SlabCache
     {
         if (slab->InUse == 0)
         {
-            Quarantine(n, slab, SlabErrorKind.CountCorrupt, obj, word,
-                "Object freed into a slab with no object in use (freed twice, or the count was overwritten)");
+            // Reported once: further objects of a slab already isolated for its count are expected to come back.
+            if (slab->List != SlabList.Quarantined)
+                Quarantine(n, slab, SlabErrorKind.CountCorrupt, obj, word,
+                    "Object freed into a slab with no object in use (freed twice, or the count was overwritten)");
             return;
         }
         if (word != Fast.Fp.Key(obj))

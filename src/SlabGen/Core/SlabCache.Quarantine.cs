@@ -24,16 +24,22 @@ public sealed unsafe partial class SlabCache
         if (obj != null)
             info.Add($"Object 0x{(nuint)obj:x} @offset={obj - slab->Base} fp=0x{(nuint)Fast.Fp.Decode(obj, found):x} (free pointer word 0x{found:x16} at +{_layout.Offset})");
         SlabErrors.Report(Name, kind, (nuint)slab->Base, (nuint)obj, summary, info.ToArray(),
-            slab->List == SlabList.Quarantined ? "The slab was already isolated" : "Isolating the slab: none of its objects will be handed out again");
+            slab->List == SlabList.Quarantined ? "The slab was isolated already" : "Isolating the slab: none of its objects will be handed out again");
         if (slab->List == SlabList.Quarantined)
             return;
-        if (slab->List == SlabList.Partial || slab->List == SlabList.Free)
-            n.FreeObjects -= slab->Objects - slab->InUse;
         if (slab->List != SlabList.None)
             n.ListDel(slab);
         slab->Freelist = null;
         slab->Frozen = 0;
         n.ListAdd(slab, SlabList.Quarantined);
+        // The slab's own count may be what was damaged, so the node's free-object count is summed again from the slabs
+        // still in service rather than adjusted by it.
+        long free = 0;
+        for (Slab* s = n.SlabsPartial; s != null; s = s->Next)
+            free += s->Objects - s->InUse;
+        for (Slab* s = n.SlabsFree; s != null; s = s->Next)
+            free += s->Objects - s->InUse;
+        n.FreeObjects = free;
     }
 
     /// <summary>
