@@ -37,7 +37,7 @@ public unsafe class MagazineTests
         Assert.Equal(objs.OrderBy(p => p), again.OrderBy(p => p));
         TestSupport.FreeAll(cache, again);
         TestSupport.AssertBalanced(cache, 0);
-        }
+    }
 
     /// <summary>
     /// Runs <paramref name="owner"/> on a thread of its own; each time it calls the step it is given, the test thread
@@ -105,7 +105,7 @@ public unsafe class MagazineTests
             held = Magazine.AvailOf(count);
             Assert.True(held >= 3);
             step(); // the test thread shrinks the cache
-            cache.Fast.CommitAlloc(m, count, (void*)popped); // the allocation completes
+            Assert.True(cache.Fast.CommitAlloc(m, count, (void*)popped) == (void*)popped); // the allocation completes
             *(long*)popped = 0x5eed;
             step(); // the test thread checks that nobody else has the object
             cache.Free((void*)popped); // the retired magazine is given up, a new one takes the object
@@ -132,6 +132,55 @@ public unsafe class MagazineTests
         Assert.Equal(0, cache.GetSlabInfo().NumSlabs);
         SlabStatistics stats = cache.GetStatistics();
         Assert.Equal(stats.Allocations, stats.Frees);
+    }
+
+    [Fact]
+    public void An_allocation_in_flight_across_a_destroy_is_undone_and_nothing_is_left_behind()
+    {
+        SlabCache cache = SlabCache.Create(TestSupport.Name("mag_inflight_destroy"), 64, flags: SlabFlags.Panic)!;
+        int slot = cache.Slot;
+        Exception? afterwards = null;
+        Interleave(step =>
+        {
+            TestSupport.Churn(cache, 10);
+            void* popped = cache.Fast.PeekAlloc(ThreadMagazines.t_table, out Magazine* m, out long count);
+            Assert.True(popped != null);
+            step(); // the test thread destroys the cache: every object is back, this one too
+            Assert.True(cache.Fast.CommitAlloc(m, count, popped) == null, "the pop must be undone");
+            try
+            {
+                cache.Alloc(); // what the caller's Alloc does next: the slow path
+            }
+            catch (Exception e)
+            {
+                afterwards = e;
+            }
+        },
+        () =>
+        {
+            cache.Dispose(); // live is 0: the object being popped still counts as cached
+            Assert.True(cache.IsDisposed);
+            Assert.Equal(0, cache.PageBlocks); // no slab left behind
+        });
+        Assert.IsType<ObjectDisposedException>(afterwards);
+        Assert.NotSame(cache, CacheChain.BySlot(slot)); // out of the chain (another test may have the slot by now)
+    }
+
+    [Fact]
+    public void An_allocation_in_flight_that_destroy_sees_completed_makes_destroy_refuse()
+    {
+        using SlabCache cache = SlabCache.Create(TestSupport.Name("mag_inflight_refuse"), 64, flags: SlabFlags.Panic)!;
+        Interleave(step =>
+        {
+            TestSupport.Churn(cache, 10);
+            void* popped = cache.Fast.PeekAlloc(ThreadMagazines.t_table, out Magazine* m, out long count);
+            Assert.True(cache.Fast.CommitAlloc(m, count, popped) == popped);
+            step(); // the test thread tries to destroy the cache, and must refuse: the object is allocated
+            cache.Free(popped);
+        },
+        () => Assert.Contains("1 object is still allocated", Assert.Throws<InvalidOperationException>(() => cache.Dispose()).Message));
+        Assert.False(cache.IsDisposed);
+        TestSupport.AssertBalanced(cache, live: 0);
     }
 
     [Fact]

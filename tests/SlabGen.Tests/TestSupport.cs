@@ -53,6 +53,29 @@ internal static class TestSupport
     /// <summary>Allocates <paramref name="count"/> objects and frees them all again.</summary>
     public static void Churn(SlabCache cache, int count) => FreeAll(cache, AllocMany(cache, count));
 
+    /// <summary>
+    /// Runs <paramref name="body"/> on a thread of its own and returns what it threw (null if nothing); fails with
+    /// <paramref name="hung"/> if it has not finished within 30 seconds.
+    /// </summary>
+    public static Exception? OnThread(Action body, string hung)
+    {
+        Exception? thrown = null;
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                body();
+            }
+            catch (Exception e)
+            {
+                thrown = e;
+            }
+        }) { IsBackground = true };
+        thread.Start();
+        Assert.True(thread.Join(TimeSpan.FromSeconds(30)), hung);
+        return thrown;
+    }
+
     /// <summary>Runs <paramref name="body"/> on a thread that reports CPU <paramref name="cpu"/>.</summary>
     public static void OnCpu(int cpu, Action body)
     {

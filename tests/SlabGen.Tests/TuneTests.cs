@@ -87,13 +87,17 @@ public unsafe class TuneTests
     {
         using var cache = SlabCache.Create(TestSupport.Name("tuneload"), 64)!;
         const int OpsPerThread = 200_000;
+        const int MinTunes = 20;
         var errors = new List<string>();
         int running = 2;
+        int tunes = 0;
+        var deadline = DateTime.UtcNow.AddSeconds(60);
         void Worker(long threadId)
         {
             var held = new Queue<nint>();
             var rng = new Random((int)threadId);
-            for (long i = 0; i < OpsPerThread; i++)
+            // A handshake, not a clock: the workers go on until the tuner has re-tuned the cache under them MinTunes times.
+            for (long i = 0; (i < OpsPerThread || Volatile.Read(ref tunes) < MinTunes) && DateTime.UtcNow < deadline; i++)
             {
                 if (held.Count < 64 && (held.Count == 0 || rng.Next(3) != 0))
                 {
@@ -125,21 +129,19 @@ public unsafe class TuneTests
         var t2 = new Thread(() => Worker(2));
         t1.Start();
         t2.Start();
-        int tunes = 0;
-        var deadline = DateTime.UtcNow.AddSeconds(30);
         while (Volatile.Read(ref running) > 0 && DateTime.UtcNow < deadline)
         {
             if (tunes % 2 == 0)
                 cache.Tune(16, 4, 1);
             else
                 cache.Tune(120, 60, 8);
-            tunes++;
+            Interlocked.Increment(ref tunes);
             Thread.Sleep(1);
         }
-        t1.Join();
-        t2.Join();
+        Assert.True(t1.Join(TimeSpan.FromSeconds(30)));
+        Assert.True(t2.Join(TimeSpan.FromSeconds(30)));
         Assert.Empty(errors);
-        Assert.True(tunes > 2, $"only {tunes} tunes ran");
+        Assert.True(tunes >= MinTunes, $"only {tunes} tunes ran before the deadline");
         SlabStatistics s = cache.GetStatistics();
         Assert.Equal(s.Allocations, s.Frees);
         TestSupport.AssertBalanced(cache, 0);

@@ -56,17 +56,13 @@ internal readonly unsafe struct FastPath
     public void* TryAlloc(nint* table)
     {
         void* obj = PeekAlloc(table, out Magazine* m, out long count);
-        if (obj != null)
-            CommitAlloc(m, count, obj);
-        return obj;
+        return obj != null ? CommitAlloc(m, count, obj) : null;
     }
 
     /// <summary>
     /// The first half of an allocation: the top object of this thread's magazine when the magazine is ours (tag) and
     /// not empty and the object still carries its free mark (nothing wrote to it while it was free; the slow path
-    /// reports and quarantines one that does not), else null. Writes nothing. From here to <see cref="CommitAlloc"/>
-    /// the operation touches only the top entry, its object and <see cref="Magazine.Count"/>: that is all a stealer has
-    /// to leave alone for an operation that may be in flight (see <see cref="Magazine"/>).
+    /// reports and quarantines one that does not), else null. Writes nothing.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void* PeekAlloc(nint* table, out Magazine* m, out long count)
@@ -91,12 +87,40 @@ internal readonly unsafe struct FastPath
         return null;
     }
 
-    /// <summary>The second half of an allocation: the object is live (no free mark, no secret left in it) and popped.</summary>
+    /// <summary>
+    /// The second half of an allocation: pops by storing <see cref="Magazine.Count"/>, then reads the tag again. Still
+    /// ours: the object is live (its free mark cleared, so no secret is left in it) and returned. A stealer locked the
+    /// magazine in between: <see cref="AllocRaced"/> decides (see <see cref="Magazine"/>). Null when the object is not
+    /// ours after all.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void CommitAlloc(Magazine* m, long count, void* obj)
+    public void* CommitAlloc(Magazine* m, long count, void* obj)
     {
+        Volatile.Write(ref m->Count, count + Magazine.OneAlloc);
+        if (Volatile.Read(ref m->Tag) != Tag)
+            return AllocRaced(m, count, obj, Fp);
         *Fp.Word(obj) = 0;
-        m->Count = count + Magazine.OneAlloc;
+        return obj;
+    }
+
+    /// <summary>
+    /// An allocation that popped <paramref name="obj"/> as a stealer locked the magazine: waits for the stealer to
+    /// finish (it works under its own locks, never waiting for this thread), then keeps the object unless the stealer
+    /// worked from a view that still held it and took it, in which case the pop is undone and null returned.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void* AllocRaced(Magazine* m, long count, void* obj, FreePointer fp)
+    {
+        var spinner = new SpinWait();
+        while ((Volatile.Read(ref m->Tag) & Magazine.LockedBit) != 0)
+            spinner.SpinOnce();
+        if (Volatile.Read(ref m->StolenCount) == count && m->Taken > Magazine.AvailOf(count) - 1)
+        {
+            Volatile.Write(ref m->Count, count); // the stealer has it: as if this allocation never popped
+            return null;
+        }
+        *fp.Word(obj) = 0;
+        return obj;
     }
 
     /// <summary>Pushes a checked object onto this thread's magazine (<c>__cache_free</c>'s fast case); false when it is full or absent, or the object looks free already.</summary>

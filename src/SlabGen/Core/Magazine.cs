@@ -6,14 +6,22 @@ namespace SlabGen.Core;
 /// <summary>
 /// A per-thread magazine (Bonwick 2001) in front of the per-CPU array caches: the only layer a user-space thread
 /// can touch without an atomic instruction. Its owner's fast path pops and pushes with plain loads and stores and
-/// writes nothing but the top entry and <see cref="Count"/>; its slow paths, which move many entries, announce
-/// themselves in <see cref="InUse"/>. A stealer (Tune, Shrink, reaping, destroy) sets <see cref="LockedBit"/> in
-/// <see cref="Tag"/>, issues a process-wide memory barrier and waits for <see cref="InUse"/> to read 0 (an
-/// asymmetric Dekker handshake with the slow paths). One fast-path operation may still be running: it read the tag
-/// before the barrier and touches only the top entry. So the stealer takes the entries below the top
-/// (<see cref="Taken"/>) and retires the magazine (<see cref="RetiredBit"/>); the owner gives the rest back and makes
-/// a new magazine the next time it looks.
+/// writes nothing but the top entry, its object's free pointer and <see cref="Count"/>; its slow paths, which move
+/// many entries, announce themselves in <see cref="InUse"/>. A stealer (Tune, Shrink, reaping, destroy) sets
+/// <see cref="LockedBit"/> in <see cref="Tag"/>, issues a process-wide memory barrier, waits for <see cref="InUse"/> to
+/// read 0 (an asymmetric Dekker handshake with the slow paths) and reads <see cref="Count"/> once
+/// (<see cref="StolenCount"/>): it works from that view only.
 /// </summary>
+/// <remarks>
+/// One fast-path operation may still be running: it read the tag before the barrier. A free in flight writes above
+/// the stealer's view, so nothing of it is taken. An allocation in flight stores <see cref="Count"/> and then reads
+/// the tag again (the same Dekker pair, against the stealer's barrier): either the stealer's view already shows the
+/// pop, or the allocation sees the lock, waits for the stealer to finish and, if the stealer took the object it
+/// popped (only destroy takes a live owner's top entry), undoes the pop. So the stealer may take every entry of its
+/// view; Shrink, Tune and the reaper still leave each live owner's top entry, so that its next allocation needs no
+/// slow path, and retire the magazine (<see cref="RetiredBit"/>): the owner gives the rest back and makes a new
+/// magazine the next time it looks.
+/// </remarks>
 [StructLayout(LayoutKind.Sequential, Size = 64)]
 internal unsafe struct Magazine
 {
@@ -79,6 +87,12 @@ internal unsafe struct Magazine
 
     /// <summary><see cref="AllocHit"/> + <see cref="FreeHit"/> at the last reap pass: unchanged means untouched.</summary>
     public long SeenOps;
+
+    /// <summary>
+    /// The <see cref="Count"/> the last stealer read after its barrier, the one view it worked from; written before it
+    /// clears <see cref="LockedBit"/>. An allocation that raced it compares its own count with this view.
+    /// </summary>
+    public long StolenCount;
 
     /// <summary>
     /// Frees served by this magazine, derived rather than counted so the free fast path stores nothing extra:

@@ -71,9 +71,12 @@ public sealed unsafe partial class SlabCache
         foreach ((nint p, Thread owner) in victims)
         {
             var m = (Magazine*)p;
-            // A fast-path operation that read the tag before the barrier may still be running, on the top entry only:
-            // leave that entry, unless the owner is this thread.
-            int avail = Magazine.AvailOf(Volatile.Read(ref m->Count));
+            // This steal's one view of the magazine. A fast-path operation that read the tag before the barrier may still
+            // be running: its free writes above the view, its allocation pops the top entry. Leave that entry, unless
+            // the owner is this thread, so that the owner's next allocation is served without a slow path.
+            long view = Volatile.Read(ref m->Count);
+            Volatile.Write(ref m->StolenCount, view);
+            int avail = Magazine.AvailOf(view);
             int top = owner == Thread.CurrentThread ? avail : Math.Max(avail - 1, m->Taken);
             int held = top - m->Taken;
             int toFree = all ? held : (m->Limit + 4) / 5; // drain_array_locked's share
@@ -94,13 +97,57 @@ public sealed unsafe partial class SlabCache
     /// Gives back what a magazine still holds, banks its counters, forgets it and marks it dead (its owner frees it).
     /// Its owner is this thread, or has exited, or the cache is being destroyed. Caller holds <see cref="_magazineLock"/>.
     /// </summary>
-    private void ReleaseMagazine(Magazine* m)
+    private void ReleaseMagazine(Magazine* m) => ReleaseMagazine(m, Volatile.Read(ref m->Count));
+
+    /// <summary>
+    /// <see cref="ReleaseMagazine(Magazine*)"/> from the view <paramref name="view"/> of its <see cref="Magazine.Count"/>:
+    /// every entry the view holds is taken (<see cref="Magazine.Taken"/> says so, for an allocation in flight that
+    /// popped one of them; see <see cref="FastPath.CommitAlloc"/>). Caller holds <see cref="_magazineLock"/>.
+    /// </summary>
+    private void ReleaseMagazine(Magazine* m, long view)
     {
-        FreeToNodes(Magazine.Entry(m) + m->Taken, Magazine.Held(m));
-        _retiredAllocHit += Magazine.AllocHit(m->Count);
-        _retiredFreeHit += Magazine.FreeHit(m);
+        int avail = Magazine.AvailOf(view);
+        FreeToNodes(Magazine.Entry(m) + m->Taken, avail - m->Taken);
+        m->Taken = avail;
+        Volatile.Write(ref m->StolenCount, view);
+        _retiredAllocHit += Magazine.AllocHit(view);
+        _retiredFreeHit += Magazine.AllocHit(view) + avail - m->In + m->Out;
         Volatile.Write(ref m->Tag, 0);
         _magazines.RemoveAt(_magazines.FindIndex(e => e.Magazine == (nint)m));
+    }
+
+    /// <summary>
+    /// Destroy's hold on the magazines: every one not yet freed, live or retired, is locked, the process-wide barrier
+    /// makes that visible, slow paths in flight are waited out, and each magazine's count is read once. While the
+    /// magazines stay locked their owners' fast paths go around them, and an allocation in flight that popped an
+    /// entry waits to hear whether it keeps it (<see cref="FastPath.CommitAlloc"/>). Exited owners' magazines are given
+    /// back at once. Returns the magazines with their tags before and their views. Caller holds <see cref="_magazineLock"/>.
+    /// </summary>
+    private List<(nint Magazine, int Tag, long View)> LockMagazines()
+    {
+        foreach ((nint p, Thread owner) in _magazines.ToArray())
+            if (!owner.IsAlive)
+                ReleaseMagazine((Magazine*)p);
+        var held = new List<(nint Magazine, int Tag, long View)>(_magazines.Count);
+        foreach ((nint p, _) in _magazines)
+        {
+            var m = (Magazine*)p;
+            held.Add((p, Volatile.Read(ref m->Tag), 0));
+            Volatile.Write(ref m->Tag, Fast.Tag | Magazine.LockedBit);
+        }
+        if (held.Count > 0)
+            Interlocked.MemoryBarrierProcessWide();
+        for (int i = 0; i < held.Count; i++)
+        {
+            var m = (Magazine*)held[i].Magazine;
+            var spinner = new SpinWait();
+            while (Volatile.Read(ref m->InUse) != 0)
+                spinner.SpinOnce();
+            long view = Volatile.Read(ref m->Count);
+            Volatile.Write(ref m->StolenCount, view);
+            held[i] = (held[i].Magazine, held[i].Tag, view);
+        }
+        return held;
     }
 
     /// <summary>Called for an exited thread's magazine: gives its objects back (the owner can no longer run).</summary>

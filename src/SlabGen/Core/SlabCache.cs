@@ -253,6 +253,7 @@ public sealed unsafe partial class SlabCache : IDisposable
     [MethodImpl(MethodImplOptions.NoInlining)]
     internal void ThrowNotOurs(void* obj)
     {
+        ThrowIfDisposed(); // a destroyed cache has no objects: say so rather than describe the pointer
         int arena = PageSource.ArenaOf(obj);
         int page = PageSource.PageOwnerOf(obj);
         string where = arena < 0 ? "it was never handed out by SlabGen"
@@ -286,9 +287,9 @@ public sealed unsafe partial class SlabCache : IDisposable
     /// throws <see cref="ObjectDisposedException"/>.
     /// </summary>
     /// <remarks>
-    /// The one operation it cannot see is an <c>Alloc</c> on another thread that had already passed its magazine's
-    /// ownership check when <c>Dispose</c> began (a few instructions): destroying a cache while another thread still
-    /// allocates from it is a race in the caller's code, as it is for <c>kmem_cache_destroy</c>.
+    /// An <c>Alloc</c> on another thread that had already passed its magazine's ownership check when <c>Dispose</c>
+    /// began either shows as an allocated object (and destroy refuses) or is undone, and throws
+    /// <see cref="ObjectDisposedException"/> like every later call (see the magazine's handshake in docs/design.md).
     /// </remarks>
     /// <exception cref="InvalidOperationException">Objects are still allocated, another thread is populating a slab, or
     /// the cache is a kmalloc cache or has aliases; the cache stays usable.</exception>
@@ -305,10 +306,11 @@ public sealed unsafe partial class SlabCache : IDisposable
                 throw new InvalidOperationException($"slab cache '{Name}' still has {_aliases.Count} merged alias(es): {string.Join(", ", _aliases)}.");
             lock (_magazineLock)
             {
-                // Every magazine retired: fast paths fail their tag check, slow paths wait for _magazineLock.
-                StealMagazines(all: true, retire: true);
+                // Every magazine locked: fast paths go around it, slow paths wait for _magazineLock or a CPU guard.
+                List<(nint Magazine, int Tag, long View)> magazines = LockMagazines();
                 for (int cpu = 0; cpu < _topology.CpuCount; cpu++)
                     CpuSlot.Acquire(_cpuSlots + cpu);
+                bool destroyed = false;
                 try
                 {
                     if (Volatile.Read(ref _growing) > 0)
@@ -318,18 +320,26 @@ public sealed unsafe partial class SlabCache : IDisposable
                     for (int cpu = 0; cpu < _topology.CpuCount; cpu++)
                         DrainArray(_cpuSlots[cpu].Ac, _cpuSlots[cpu].Node, all: true);
                     DrainShared();
-                    long live = LiveObjects() - MagazineObjects();
+                    long cached = 0;
+                    foreach ((nint p, _, long view) in magazines)
+                        cached += Magazine.AvailOf(view) - ((Magazine*)p)->Taken;
+                    long live = LiveObjects() - cached;
                     if (live > 0)
                         throw new InvalidOperationException(
                             $"slab cache '{Name}': cannot destroy: {live} object{(live == 1 ? " is" : "s are")} still allocated.");
                     _disposed = true;
-                    // What the stealer left in other threads' magazines goes back too: nothing may use a cache being destroyed.
-                    while (_magazines.Count > 0)
-                        ReleaseMagazine((Magazine*)_magazines[^1].Magazine);
+                    // Every entry of every view goes back, top entries too: an allocation in flight that popped one
+                    // undoes its pop when it sees the magazine dead.
+                    foreach ((nint p, _, long view) in magazines)
+                        ReleaseMagazine((Magazine*)p, view);
                     FreeArrays();
+                    destroyed = true;
                 }
                 finally
                 {
+                    if (!destroyed)
+                        foreach ((nint p, int tag, _) in magazines)
+                            Volatile.Write(ref ((Magazine*)p)->Tag, tag); // refused: each magazine as it was
                     // Waiting slow paths go on: against a live cache if destroy refused, else into ObjectDisposedException.
                     for (int cpu = 0; cpu < _topology.CpuCount; cpu++)
                         CpuSlot.Release(_cpuSlots + cpu);
