@@ -171,19 +171,15 @@ public sealed unsafe partial class SlabCache
                 n.Shared->Touched = 1;
                 return true;
             }
-            int taken = 0;
             while (batchCount > 0)
             {
                 Slab* slab = GetFirstSlab(n);
                 if (slab == null)
                     break;
-                int got = AllocBlock(n, ac, slab, batchCount);
-                batchCount -= got;
-                taken += got;
+                batchCount -= AllocBlock(n, ac, slab, batchCount);
                 if (slab->List != SlabList.Quarantined)
                     FixupSlabList(n, slab);
             }
-            n.FreeObjects -= taken;
         }
         return ac->Avail > 0;
     }
@@ -206,7 +202,8 @@ public sealed unsafe partial class SlabCache
     /// (<c>alloc_block</c>): freed objects off the freelist first, then ones never handed out. Every free pointer is
     /// decoded and checked before it is followed (<c>freelist_ptr_decode</c> + <c>check_valid_pointer</c>): a value that
     /// does not name a free object of this slab stops the walk, and the slab is reported and quarantined, so that no
-    /// address outside the slab is ever handed out. Caller holds the list lock. Returns the objects moved.
+    /// address outside the slab is ever handed out. Caller holds the list lock. Returns the objects moved, which no
+    /// longer count among the node's free objects.
     /// </summary>
     private int AllocBlock(KmemCacheNode n, ArrayCache* ac, Slab* slab, int batchCount)
     {
@@ -269,6 +266,7 @@ public sealed unsafe partial class SlabCache
         }
         slab->InUse = (ushort)(inUse + i);
         ac->Avail += i;
+        n.FreeObjects -= i;
         if (damage != null)
             Quarantine(n, slab, damage == "Freechain corrupt" ? SlabErrorKind.FreechainCorrupt : SlabErrorKind.ObjectOverwritten,
                 damaged, found, damage);
