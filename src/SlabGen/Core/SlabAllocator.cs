@@ -46,14 +46,18 @@ public static class SlabAllocator
     /// <summary>Bytes of slab descriptors (the struct page tables) for the arenas in use.</summary>
     public static long MetadataBytes => PageSource.MetadataBytes;
 
-    /// <summary>Whether the background reaper runs (default on; the environment variable SLABGEN_NO_REAP=1 starts it off).</summary>
+    /// <summary>
+    /// Whether the background reaper runs: the timer, and a pass after each gen-2 GC, harder under memory pressure
+    /// (default on; <c>SLABGEN_REAP=0</c>, <c>SLABGEN_NO_REAP=1</c> or the runtimeconfig property <c>SlabGen.Reap</c>
+    /// start it off: docs/configuration.md).
+    /// </summary>
     public static bool PeriodicReap
     {
         get => CacheReaper.Enabled;
         set => CacheReaper.Enabled = value;
     }
 
-    /// <summary>Time between background reaping passes (default 2 s, <c>REAPTIMEOUT_AC</c>).</summary>
+    /// <summary>Time between background reaping passes (default 2 s, <c>REAPTIMEOUT_AC</c>; <c>SLABGEN_REAP_INTERVAL_MS</c> or <c>SlabGen.ReapIntervalMs</c> sets the start value).</summary>
     public static TimeSpan ReapInterval
     {
         get => CacheReaper.Interval;
