@@ -220,6 +220,80 @@ public class SlabMemoryPoolTests
     }
 
     [Fact]
+    public void Threads_renting_and_returning_at_once_never_share_a_block()
+    {
+        using SlabMemoryPool pool = NewPool(max: 16 * 1024, quarantine: 4);
+        const int Threads = 4, Rounds = 5000;
+        int[] sizes = { -1, 0, 100, 4096, 5000, 12_000 };
+        long corrupt = 0;
+        var workers = new Thread[Threads];
+        for (int t = 0; t < Threads; t++)
+        {
+            int id = t;
+            workers[t] = new Thread(() =>
+            {
+                var held = new IMemoryOwner<byte>[4];
+                var random = new Random(id);
+                for (int round = 0; round < Rounds; round++)
+                {
+                    int count = 1 + random.Next(held.Length);
+                    byte stamp = (byte)(id * 64 + round);
+                    for (int i = 0; i < count; i++)
+                    {
+                        held[i] = pool.Rent(sizes[random.Next(sizes.Length)]);
+                        held[i].Memory.Span.Fill((byte)(stamp + i));
+                    }
+                    Thread.Yield();
+                    for (int i = 0; i < count; i++)
+                    {
+                        if (held[i].Memory.Span.IndexOfAnyExcept((byte)(stamp + i)) >= 0)
+                            Interlocked.Increment(ref corrupt);
+                        held[i].Dispose();
+                    }
+                }
+            }) { IsBackground = true };
+            workers[t].Start();
+        }
+        foreach (Thread worker in workers)
+            Assert.True(worker.Join(TimeSpan.FromSeconds(60)));
+        Assert.Equal(0, corrupt);
+        Assert.Equal(0, pool.Rented);
+        SlabStatistics stats = pool.Cache.GetStatistics();
+        Assert.Equal(stats.Allocations, stats.Frees);
+    }
+
+    [Fact]
+    public void Blocks_rented_on_one_thread_and_returned_on_another_all_come_back()
+    {
+        using SlabMemoryPool pool = NewPool();
+        const int Count = 20_000;
+        using var queue = new System.Collections.Concurrent.BlockingCollection<IMemoryOwner<byte>>(boundedCapacity: 128);
+        long bad = 0;
+        var consumer = new Thread(() =>
+        {
+            for (int i = 0; i < Count; i++)
+            {
+                if (!queue.TryTake(out IMemoryOwner<byte>? owner, TimeSpan.FromSeconds(30)))
+                    return;
+                if (BitConverter.ToInt32(owner.Memory.Span) != i)
+                    Interlocked.Increment(ref bad);
+                owner.Dispose();
+            }
+        }) { IsBackground = true };
+        consumer.Start();
+        for (int i = 0; i < Count; i++)
+        {
+            IMemoryOwner<byte> owner = pool.Rent();
+            BitConverter.TryWriteBytes(owner.Memory.Span, i);
+            Assert.True(queue.TryAdd(owner, TimeSpan.FromSeconds(30)));
+        }
+        Assert.True(consumer.Join(TimeSpan.FromSeconds(60)));
+        Assert.Equal(0, bad);
+        Assert.Equal(0, pool.Rented);
+        Assert.True(pool.Owners <= 128 + 2 + SlabMemoryPool.DefaultQuarantine, $"{pool.Owners} owners");
+    }
+
+    [Fact]
     public void Renting_and_returning_allocate_no_managed_memory_once_warm()
     {
         using SlabMemoryPool pool = NewPool();
