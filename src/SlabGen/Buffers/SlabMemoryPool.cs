@@ -126,8 +126,8 @@ public sealed unsafe class SlabMemoryPool : MemoryPool<byte>
     public bool IsDisposed => _disposed;
 
     /// <summary>
-    /// Rents a block of at least <paramref name="minBufferSize"/> bytes: a whole block up to <see cref="BlockSize"/>
-    /// (and for -1, the default), a kmalloc object above it.
+    /// Rents a block of at least <paramref name="minBufferSize"/> bytes (Kestrel's <c>PinnedBlockMemoryPool.Rent</c>):
+    /// a whole block up to <see cref="BlockSize"/> (and for -1, the default), a kmalloc object above it.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="minBufferSize"/> is above <see cref="MaxBufferSize"/>, or negative other than -1.</exception>
     /// <exception cref="ObjectDisposedException">The pool has been disposed.</exception>

@@ -103,7 +103,7 @@ internal static class MemoryPressure
     public static int TimerTick() => Trim(Current(), blocking: false);
 
     /// <summary>
-    /// One trim at <paramref name="level"/>: see the class remarks. A non-blocking trim (the timer's) gives up when
+    /// One trim at <paramref name="level"/> (the kernel's <c>shrink_slab</c> over every cache): see the class remarks. A non-blocking trim (the timer's) gives up when
     /// another trim is running; a low one also when the chain mutex is taken, as the kernel's reaper does.
     /// </summary>
     /// <returns>Slabs given back to the page source.</returns>
