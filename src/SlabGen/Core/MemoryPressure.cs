@@ -67,7 +67,10 @@ internal static class MemoryPressure
     public static void Start()
     {
         if (SlabConfig.Current.GcReap && Interlocked.Exchange(ref s_started, 1) == 0)
+        {
+            s_lastGen2Count = GC.CollectionCount(2); // the young callback's first gen-0 or gen-1 GC is no gen-2 GC
             Gen2GcCallback.Register(OnGen2Gc);
+        }
     }
 
     /// <summary>The memory load now (as of the last GC), or the test hook's.</summary>
