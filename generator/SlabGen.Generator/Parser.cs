@@ -18,7 +18,7 @@ namespace SlabGen.Generator;
 internal static class Parser
 {
     /// <summary>The members the emitter adds to the struct; a user member with one of these names is SLAB017.</summary>
-    public static readonly string[] GeneratedMemberNames = { "Cache", "Alloc", "Free", "Rent", "SlabSpec", "__SlabGenState" };
+    public static readonly string[] GeneratedMemberNames = { "Cache", "Alloc", "Free", "Rent", "RentHandle", "SlabSpec", "__SlabGenState" };
 
     private const int FlagHwCacheAlign = 0x0000_2000;
     private const int FlagNoMerge = 0x0100_0000;

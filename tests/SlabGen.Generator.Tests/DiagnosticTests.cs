@@ -211,6 +211,10 @@ public class DiagnosticTests
             using SlabGen;
             [SlabCache] public partial struct Packet { public int {|SLAB017:Cache|}; public class {|SLAB017:SlabSpec|} { } }
             """ },
+        new object[] { "SLAB017 method named RentHandle", """
+            using SlabGen;
+            [SlabCache] public partial struct Packet { public int A; public void {|SLAB017:RentHandle|}() { } }
+            """ },
         new object[] { "SLAB017 struct named like a generated member", """
             using SlabGen;
             [SlabCache] public partial struct {|SLAB017:Rent|} { public int A; }

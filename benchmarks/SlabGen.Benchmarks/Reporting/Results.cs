@@ -31,6 +31,9 @@ public static class Results
         ["ArrayPoolShared"] = "ArrayPool<byte>.Shared",
         ["ObjectPoolDefault"] = "ObjectPool<T> (DefaultObjectPool)",
         ["GcNew"] = "GC new",
+        ["SlabGenMemoryPool"] = "SlabGen SlabMemoryPool",
+        ["MemoryPoolShared"] = "MemoryPool<byte>.Shared",
+        ["PinnedBlockPool"] = "Pinned-block pool (Kestrel's)",
     };
 
     /// <summary>Scenario titles by benchmark class; {0} is the parameter display ("Size=64").</summary>
@@ -44,6 +47,7 @@ public static class Results
         ["TwoThreadsBenchmarks"] = (5, "Two threads, alloc+free pairs (64 B, per pair over both)"),
         ["KmallocBenchmarks"] = (6, "kmalloc, random sizes 8..1,024 B"),
         ["TuneUnderLoadBenchmarks"] = (7, "Tune while two threads allocate (64 B, per pair)"),
+        ["PipeBenchmarks"] = (8, "Pipe on each MemoryPool, write and read one message (per message)"),
     };
 
     public static string PeerName(string method) => Peers.TryGetValue(method, out string? name) ? name : method;

@@ -5,7 +5,7 @@ namespace SlabGen.Generator.Emit;
 
 /// <summary>
 /// Writes the generated part of one <c>[SlabCache]</c> struct: its <c>SlabSpec</c> constants, the lazily created
-/// <c>Cache</c> (<c>kmem_cache_create</c>), and <c>Alloc</c>, <c>Free</c> and <c>Rent</c>.
+/// <c>Cache</c> (<c>kmem_cache_create</c>), and <c>Alloc</c>, <c>Free</c>, <c>Rent</c> and <c>RentHandle</c>.
 /// </summary>
 internal static class Emitter
 {
@@ -102,6 +102,10 @@ internal static class Emitter
         w.Line("/// <summary>Allocates an object owned by the returned <see cref=\"global::SlabGen.SlabRef{T}\"/>: use it through <c>Value</c>, without pointers; disposing it frees the object.</summary>");
         w.Line(GeneratedCode);
         w.Line("public static global::SlabGen.SlabRef<" + t + "> Rent() => Cache.Rent();");
+        w.Line();
+        w.Line("/// <summary>Allocates an object owned by the returned <see cref=\"global::SlabGen.SlabHandle{T}\"/>: unlike the ref struct of <see cref=\"Rent\"/>, the handle can be stored in fields and held across <c>await</c>; disposing it frees the object, once.</summary>");
+        w.Line(GeneratedCode);
+        w.Line("public static global::SlabGen.SlabHandle<" + t + "> RentHandle() => Cache.RentHandle();");
     }
 
     private static void WriteState(SourceWriter w, SlabCacheSpec spec)

@@ -10,12 +10,12 @@ namespace SlabGen.Core;
 internal static class CacheReaper
 {
     /// <summary><c>REAPTIMEOUT_AC</c>: two seconds.</summary>
-    public static readonly TimeSpan DefaultInterval = TimeSpan.FromSeconds(2);
+    public static readonly TimeSpan DefaultInterval = TimeSpan.FromMilliseconds(SlabConfig.DefaultReapIntervalMs);
 
     private static readonly Lock s_lock = new();
     private static Timer? s_timer;
-    private static TimeSpan s_interval = DefaultInterval;
-    private static bool s_enabled = Environment.GetEnvironmentVariable("SLABGEN_NO_REAP") != "1";
+    private static TimeSpan s_interval = SlabConfig.Current.ReapInterval;
+    private static bool s_enabled = SlabConfig.Current.Reap;
     private static long s_passes;
 
     public static long Passes => Interlocked.Read(ref s_passes);
@@ -63,6 +63,7 @@ internal static class CacheReaper
     {
         lock (s_lock)
             Reschedule();
+        MemoryPressure.Start(); // gen-2 GCs run passes too, harder under memory pressure
     }
 
     private static void Reschedule()
@@ -76,7 +77,7 @@ internal static class CacheReaper
             return;
         }
         // A tick queued before the timer was turned off can still arrive: it finds s_enabled clear and does nothing.
-        s_timer ??= new Timer(static _ => { if (Volatile.Read(ref s_enabled)) ReapAll(blocking: false); }, null, Timeout.Infinite, Timeout.Infinite);
+        s_timer ??= new Timer(static _ => { if (Volatile.Read(ref s_enabled)) MemoryPressure.TimerTick(); }, null, Timeout.Infinite, Timeout.Infinite);
         s_timer.Change(s_interval, s_interval);
     }
 

@@ -46,7 +46,11 @@ public static class SlabAllocator
     /// <summary>Bytes of slab descriptors (the struct page tables) for the arenas in use.</summary>
     public static long MetadataBytes => PageSource.MetadataBytes;
 
-    /// <summary>Whether the background reaper runs (default on; the environment variable SLABGEN_NO_REAP=1 starts it off).</summary>
+    /// <summary>
+    /// Whether the background reaper runs: the timer, and a pass after each gen-2 GC, harder under memory pressure
+    /// (default on; <c>SLABGEN_REAP=0</c>, <c>SLABGEN_NO_REAP=1</c> or the runtimeconfig property <c>SlabGen.Reap</c>
+    /// start it off: docs/configuration.md).
+    /// </summary>
     public static bool PeriodicReap
     {
         get => CacheReaper.Enabled;
@@ -54,9 +58,9 @@ public static class SlabAllocator
     }
 
     /// <summary>
-    /// Time between background reaping passes (default 2 s, <c>REAPTIMEOUT_AC</c>): whole milliseconds from 1 ms to about
-    /// 49.7 days, the range the timer honours. A fraction of a millisecond is dropped, and the getter returns the value
-    /// in use.
+    /// Time between background reaping passes (default 2 s, <c>REAPTIMEOUT_AC</c>; <c>SLABGEN_REAP_INTERVAL_MS</c> or
+    /// <c>SlabGen.ReapIntervalMs</c> sets the start value): whole milliseconds from 1 ms to about 49.7 days, the range
+    /// the timer honours. A fraction of a millisecond is dropped, and the getter returns the value in use.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">Below 1 ms or above the timer's range; nothing changes.</exception>
     public static TimeSpan ReapInterval

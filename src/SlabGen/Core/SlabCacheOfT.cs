@@ -101,6 +101,12 @@ public sealed unsafe class SlabCache<T> : IDisposable where T : unmanaged
     /// <summary>Allocates an object and wraps it in a disposable owner that exposes it as <c>ref T</c>.</summary>
     public SlabRef<T> Rent() => new(this, Alloc());
 
+    /// <summary>
+    /// Allocates an object and wraps it in a <see cref="SlabHandle{T}"/>: unlike <see cref="Rent"/>'s ref struct, a
+    /// handle can be stored in fields and held across <c>await</c>; disposing it frees the object, once.
+    /// </summary>
+    public SlabHandle<T> RentHandle() => SlabHandle<T>.Rent(this);
+
     /// <summary>Destroys the cache, or for an alias, drops the alias.</summary>
     public void Dispose()
     {

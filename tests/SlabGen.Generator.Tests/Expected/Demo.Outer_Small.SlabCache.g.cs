@@ -65,6 +65,10 @@ namespace Demo
             [global::System.CodeDom.Compiler.GeneratedCode("SlabGen", "<VERSION>")]
             public static global::SlabGen.SlabRef<global::Demo.Outer.Small> Rent() => Cache.Rent();
 
+            /// <summary>Allocates an object owned by the returned <see cref="global::SlabGen.SlabHandle{T}"/>: unlike the ref struct of <see cref="Rent"/>, the handle can be stored in fields and held across <c>await</c>; disposing it frees the object, once.</summary>
+            [global::System.CodeDom.Compiler.GeneratedCode("SlabGen", "<VERSION>")]
+            public static global::SlabGen.SlabHandle<global::Demo.Outer.Small> RentHandle() => Cache.RentHandle();
+
             /// <summary>
             /// The cache, made once by this class's type initializer, which the runtime runs exactly once and thread-safely;
             /// the JIT then reads <see cref="Cache"/> as a constant. Nothing is stored in the struct's instances.

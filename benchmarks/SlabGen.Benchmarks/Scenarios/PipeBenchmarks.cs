@@ -1,0 +1,161 @@
+using System;
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.IO.Pipelines;
+using System.Runtime.InteropServices;
+using System.Threading.Tasks;
+using BenchmarkDotNet.Attributes;
+
+namespace SlabGen.Benchmarks.Scenarios;
+
+/// <summary>
+/// A <see cref="Pipe"/> on each pool: the writer writes one message (stamped) and flushes, the reader reads it,
+/// checks the stamp and consumes it, on one thread, so the pipe rents a 4 KiB block whenever a message does not fit
+/// the current one and returns it once read. Reported per message; <c>[MemoryDiagnoser]</c> gives the managed bytes
+/// allocated per message. Peers: <see cref="SlabMemoryPool"/>, <see cref="MemoryPool{T}.Shared"/> (for which the
+/// pipe rents from <c>ArrayPool&lt;byte&gt;.Shared</c> directly, with no owner object), a pinned-block pool built as Kestrel's
+/// <c>PinnedBlockMemoryPool</c> (a <see cref="ConcurrentQueue{T}"/> of blocks over pinned-object-heap arrays), and
+/// as the baseline a pool that calls <c>NativeMemory.Alloc</c>/<c>Free</c> with a new owner per rent.
+/// </summary>
+[BenchmarkCategory("pipe")]
+[MemoryDiagnoser]
+public unsafe class PipeBenchmarks
+{
+    public const int Ops = 4096;
+    private const int BlockSize = 4096;
+
+    private SlabMemoryPool _slab = null!;
+    private KestrelStylePool _pinned = null!;
+    private NativeBlockPool _native = null!;
+    private Pipe _slabPipe = null!, _sharedPipe = null!, _pinnedPipe = null!, _nativePipe = null!;
+
+    /// <summary>Bytes per message: 256 fills a block in 16 messages; 4,000 needs a block for every message.</summary>
+    [Params(256, 4000)]
+    public int MessageSize { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _slab = new SlabMemoryPool(new SlabMemoryPoolOptions { Name = $"bench_pipe_{MessageSize}" });
+        _pinned = new KestrelStylePool();
+        _native = new NativeBlockPool();
+        _slabPipe = NewPipe(_slab);
+        _sharedPipe = NewPipe(MemoryPool<byte>.Shared);
+        _pinnedPipe = NewPipe(_pinned);
+        _nativePipe = NewPipe(_native);
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        foreach (Pipe pipe in new[] { _slabPipe, _sharedPipe, _pinnedPipe, _nativePipe })
+        {
+            pipe.Writer.Complete();
+            pipe.Reader.Complete();
+        }
+        Console.WriteLine($"// {_slab.Name}: {_slab.Cache.GetStatistics().Allocations:N0} blocks rented, {_slab.Owners} owners, {_slab.Rented} still rented");
+        _slab.Dispose();
+        _pinned.Dispose();
+    }
+
+    private static Pipe NewPipe(MemoryPool<byte> pool)
+        => new(new PipeOptions(pool, PipeScheduler.Inline, PipeScheduler.Inline, pauseWriterThreshold: 0,
+            resumeWriterThreshold: 0, minimumSegmentSize: BlockSize, useSynchronizationContext: false));
+
+    /// <summary>Writes, flushes, reads and consumes <see cref="Ops"/> messages; every flush and read completes at once.</summary>
+    private void Run(Pipe pipe)
+    {
+        PipeWriter writer = pipe.Writer;
+        PipeReader reader = pipe.Reader;
+        int size = MessageSize;
+        for (int i = 0; i < Ops; i++)
+        {
+            Span<byte> span = writer.GetSpan(size);
+            MemoryMarshal.Write(span, in i);
+            span[size - 1] = (byte)i;
+            writer.Advance(size);
+            ValueTask<FlushResult> flush = writer.FlushAsync();
+            if (!flush.IsCompletedSuccessfully)
+                throw new InvalidOperationException("a flush did not complete at once");
+            if (!reader.TryRead(out ReadResult result) || result.Buffer.Length != size)
+                throw new InvalidOperationException("the message was not readable at once");
+            ReadOnlySequence<byte> buffer = result.Buffer;
+            int stamp = buffer.FirstSpan.Length >= sizeof(int) ? MemoryMarshal.Read<int>(buffer.FirstSpan) : -1;
+            if (stamp != i)
+                throw new InvalidOperationException($"message {i} read back as {stamp}");
+            reader.AdvanceTo(buffer.End);
+        }
+    }
+
+    [Benchmark(Baseline = true, OperationsPerInvoke = Ops)]
+    public void NativeMemoryAllocFree() => Run(_nativePipe);
+
+    [Benchmark(OperationsPerInvoke = Ops)]
+    public void SlabGenMemoryPool() => Run(_slabPipe);
+
+    [Benchmark(OperationsPerInvoke = Ops)]
+    public void MemoryPoolShared() => Run(_sharedPipe);
+
+    [Benchmark(OperationsPerInvoke = Ops)]
+    public void PinnedBlockPool() => Run(_pinnedPipe);
+
+    /// <summary>Kestrel's <c>PinnedBlockMemoryPool</c>, reduced to its mechanism: 4 KiB POH arrays in a <see cref="ConcurrentQueue{T}"/>.</summary>
+    private sealed class KestrelStylePool : MemoryPool<byte>
+    {
+        private readonly ConcurrentQueue<Block> _blocks = new();
+
+        public override int MaxBufferSize => BlockSize;
+
+        public override IMemoryOwner<byte> Rent(int minBufferSize = -1)
+        {
+            if (minBufferSize > BlockSize)
+                throw new ArgumentOutOfRangeException(nameof(minBufferSize), minBufferSize, $"the pinned-block pool serves at most {BlockSize} bytes");
+            return _blocks.TryDequeue(out Block? block) ? block : new Block(this);
+        }
+
+        protected override void Dispose(bool disposing) => _blocks.Clear();
+
+        private sealed class Block(KestrelStylePool pool) : IMemoryOwner<byte>
+        {
+            public Memory<byte> Memory { get; } = MemoryMarshal.CreateFromPinnedArray(GC.AllocateUninitializedArray<byte>(BlockSize, pinned: true), 0, BlockSize);
+
+            public void Dispose() => pool._blocks.Enqueue(this);
+        }
+    }
+
+    /// <summary>The plain way to put a pipe on native memory: <c>NativeMemory.Alloc</c> per rent, a new owner each time.</summary>
+    private sealed class NativeBlockPool : MemoryPool<byte>
+    {
+        public override int MaxBufferSize => BlockSize;
+
+        public override IMemoryOwner<byte> Rent(int minBufferSize = -1)
+        {
+            if (minBufferSize > BlockSize)
+                throw new ArgumentOutOfRangeException(nameof(minBufferSize), minBufferSize, $"the native pool serves at most {BlockSize} bytes");
+            return new Block((byte*)NativeMemory.Alloc(BlockSize));
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+        }
+
+        private sealed class Block(byte* memory) : MemoryManager<byte>
+        {
+            private byte* _memory = memory;
+
+            public override Span<byte> GetSpan() => new(_memory, BlockSize);
+
+            public override MemoryHandle Pin(int elementIndex = 0) => new(_memory + elementIndex);
+
+            public override void Unpin()
+            {
+            }
+
+            protected override void Dispose(bool disposing)
+            {
+                NativeMemory.Free(_memory);
+                _memory = null;
+            }
+        }
+    }
+}
