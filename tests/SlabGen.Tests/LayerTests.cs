@@ -2,6 +2,7 @@ using System;
 using System.Linq;
 using System.Runtime.InteropServices;
 using SlabGen.Core;
+using SlabGen.Policy;
 using Xunit;
 
 namespace SlabGen.Tests;

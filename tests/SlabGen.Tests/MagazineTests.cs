@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
 using SlabGen.Core;
+using SlabGen.Policy;
 using Xunit;
 
 namespace SlabGen.Tests;

@@ -11,7 +11,7 @@ namespace SlabGen.Core;
 internal static class CacheChain
 {
     /// <summary>Live caches at most; slot 0 is never used, so an owner table entry of 0 means "nobody".</summary>
-    public const int MaxCaches = 4096;
+    public const int MaxCaches = Policy.SlabLimits.MaxCaches;
 
     /// <summary><c>slab_mutex</c>: creation, destruction, tuning and reaping of caches take it.</summary>
     public static readonly Lock Mutex = new();

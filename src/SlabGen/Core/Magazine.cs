@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Threading;
+using SlabGen.Policy;
 
 namespace SlabGen.Core;
 

@@ -1,5 +1,6 @@
 using System.Threading;
 using SlabGen.Core;
+using SlabGen.Policy;
 
 namespace SlabGen;
 

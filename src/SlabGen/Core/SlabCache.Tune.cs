@@ -1,5 +1,6 @@
 using System;
 using SlabGen.Core;
+using SlabGen.Policy;
 
 namespace SlabGen;
 

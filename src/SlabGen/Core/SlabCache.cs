@@ -6,6 +6,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Threading;
 using SlabGen.Core;
+using SlabGen.Policy;
 using SlabGen.PageAlloc;
 
 namespace SlabGen;

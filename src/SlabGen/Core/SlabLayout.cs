@@ -1,6 +1,7 @@
 using System;
 using System.Numerics;
 using SlabGen.PageAlloc;
+using SlabGen.Policy;
 
 namespace SlabGen.Core;
 
@@ -12,12 +13,12 @@ namespace SlabGen.Core;
 internal readonly record struct SlabLayout(
     int ObjectSize, int Size, int Align, int Offset, int RedLeftPad, int Order, int ObjectsPerSlab)
 {
-    public const int MinAlign = 8;          // ARCH_SLAB_MINALIGN: a free pointer must fit and be aligned
-    public const int CacheLineSize = 64;
-    public const int MaxAlign = PageSource.PageSize;
+    public const int MinAlign = SlabLimits.MinAlign;
+    public const int CacheLineSize = SlabLimits.CacheLineSize;
+    public const int MaxAlign = SlabLimits.MaxAlign;
     public const int SlabMaxOrder = 3;      // PAGE_ALLOC_COSTLY_ORDER: beyond it only when one object needs it
     public const int MaxObjsPerSlab = 32767; // objects:15
-    public const int MaxObjectSize = 1 << (PageSource.PageShift + PageSource.MaxOrder);
+    public const int MaxObjectSize = SlabLimits.MaxObjectSize;
 
     /// <summary>Bytes of one slab.</summary>
     public int SlabBytes => PageSource.PageSize << Order;
@@ -36,28 +37,12 @@ internal readonly record struct SlabLayout(
             throw new ArgumentOutOfRangeException(nameof(align), align,
                 $"slab cache '{name}': alignment {align} is not 0 or a power of two up to {MaxAlign}.");
 
-        // calculate_alignment: at least a pointer, a whole cache line with SLAB_HWCACHE_ALIGN.
-        int a = Math.Max(align, MinAlign);
-        if ((flags & SlabFlags.HwCacheAlign) != 0)
-            a = Math.Max(a, CacheLineSize);
-
-        int size = AlignUp(objectSize, MinAlign);
-        int offset;
-        int used = AlignUp(inUse > 0 ? Math.Min(inUse, objectSize) : objectSize, MinAlign);
-        if (hasCtor)
-        {
-            // A constructed object must keep its state while free: the free pointer goes after the bytes in use,
-            // inside the slot when rounding left room, else after it (SLUB does the same).
-            offset = used;
-            if (used + sizeof(long) > size)
-                size += sizeof(long);
-        }
-        else
-            offset = (objectSize / 2) & ~(sizeof(long) - 1); // mid-object, away from small over/underflows
-        size = AlignUp(size, a);
-        if (size > MaxObjectSize)
+        int a = ObjectSlot.Alignment(align, (flags & SlabFlags.HwCacheAlign) != 0);
+        (long slot, int offset) = ObjectSlot.Slot(objectSize, inUse, a, hasCtor);
+        if (slot > MaxObjectSize)
             throw new ArgumentOutOfRangeException(nameof(objectSize), objectSize,
-                $"slab cache '{name}': object size {objectSize} with its metadata ({size} bytes) exceeds {MaxObjectSize} bytes.");
+                $"slab cache '{name}': object size {objectSize} with its metadata ({slot} bytes) exceeds {MaxObjectSize} bytes.");
+        int size = (int)slot;
 
         int minObjects = 4 * (BitOperations.Log2((uint)Math.Max(cpus, 1)) + 2); // 4 * (fls(nr_cpus) + 1)
         int order = 0, num = 0;
@@ -73,6 +58,4 @@ internal readonly record struct SlabLayout(
         }
         return new SlabLayout(objectSize, size, a, offset, 0, order, num);
     }
-
-    private static int AlignUp(int value, int align) => (value + align - 1) & ~(align - 1);
 }

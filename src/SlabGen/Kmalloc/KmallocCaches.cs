@@ -1,5 +1,6 @@
 using System;
 using SlabGen.Core;
+using SlabGen.Policy;
 
 namespace SlabGen;
 
@@ -9,13 +10,9 @@ namespace SlabGen;
 /// </summary>
 internal static class KmallocCaches
 {
-    /// <summary><c>KMALLOC_SHIFT_LOW</c>: the smallest class is 8 bytes.</summary>
-    public const int ShiftLow = 3;
-
-    /// <summary><c>KMALLOC_SHIFT_HIGH</c>: the largest class is 8 KiB (PAGE_SHIFT + 1).</summary>
-    public const int ShiftHigh = 13;
-
-    public const int MaxCacheSize = 1 << ShiftHigh;
+    public const int ShiftLow = SizeClasses.ShiftLow;
+    public const int ShiftHigh = SizeClasses.ShiftHigh;
+    public const int MaxCacheSize = SizeClasses.MaxCacheSize;
 
     /// <summary>By index as <c>kmalloc_index</c> numbers them: [1] = 96, [2] = 192, [3..13] = 8 .. 8k.</summary>
     private static readonly SlabCache?[] s_caches = new SlabCache?[ShiftHigh + 1];
@@ -26,39 +23,17 @@ internal static class KmallocCaches
     public static int Index(int size)
     {
         uint last = (uint)size - 1;
-        int small = SizeIndex[(int)(last >> 3) & 31];                             // size_index[(size - 1) / 8]
+        int small = SizeClasses.SizeIndex[(int)(last >> 3) & 31];                 // size_index[(size - 1) / 8]
         int large = 32 - System.Numerics.BitOperations.LeadingZeroCount(last);     // fls(size - 1)
         int isSmall = (int)(last - 192) >> 31;                                     // -1 when size <= 192, else 0 (sizes 1..8k)
         return large ^ ((small ^ large) & isSmall);
     }
 
-    /// <summary>
-    /// <c>size_index[24]</c>: the class index for sizes up to 192, by <c>(size - 1) / 8</c>; padded to 32 entries so
-    /// that a masked index needs no bounds branch (the padding is never selected).
-    /// </summary>
-    internal static ReadOnlySpan<byte> SizeIndex =>
-    [
-        3, 4, 5, 5, 6, 6, 6, 6,   // 8, 16, 24..32, 40..64
-        1, 1, 1, 1,               // 72..96
-        7, 7, 7, 7,               // 104..128
-        2, 2, 2, 2, 2, 2, 2, 2,   // 136..192
-        0, 0, 0, 0, 0, 0, 0, 0,   // padding
-    ];
-
     /// <summary>Object size of class <paramref name="index"/>.</summary>
-    public static int SizeOfIndex(int index) => index switch
-    {
-        1 => 96,
-        2 => 192,
-        _ => 1 << index,
-    };
+    public static int SizeOfIndex(int index) => SizeClasses.SizeOfIndex(index);
 
-    /// <summary>The name the kernel gives class <paramref name="index"/>: kmalloc-8 ... kmalloc-512, kmalloc-1k ... kmalloc-8k.</summary>
-    public static string NameOfIndex(int index)
-    {
-        int size = SizeOfIndex(index);
-        return size >= 1024 ? $"kmalloc-{size / 1024}k" : $"kmalloc-{size}";
-    }
+    /// <summary>The name the kernel gives class <paramref name="index"/>.</summary>
+    public static string NameOfIndex(int index) => SizeClasses.NameOfIndex(index);
 
     /// <summary>The cache of class <paramref name="index"/>.</summary>
     public static SlabCache Cache(int index)

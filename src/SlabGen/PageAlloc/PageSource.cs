@@ -16,14 +16,14 @@ namespace SlabGen.PageAlloc;
 /// </summary>
 internal static unsafe class PageSource
 {
-    public const int PageShift = 12;
-    public const int PageSize = 1 << PageShift;
-    public const int ArenaShift = 22;
+    public const int PageShift = Policy.SlabLimits.PageShift;
+    public const int PageSize = Policy.SlabLimits.PageSize;
+    public const int ArenaShift = Policy.SlabLimits.ArenaShift;
     public const nuint ArenaSize = (nuint)1 << ArenaShift;
     public const nuint ArenaMask = ArenaSize - 1;
 
     /// <summary>The largest block is one arena: 4 MiB, the kernel's <c>KMALLOC_MAX_SIZE</c> on 4 KiB pages.</summary>
-    public const int MaxOrder = ArenaShift - PageShift;
+    public const int MaxOrder = Policy.SlabLimits.MaxOrder;
 
     /// <summary>Owner table value of a page or arena nobody holds.</summary>
     public const int OwnerNone = 0;

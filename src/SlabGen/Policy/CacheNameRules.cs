@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace SlabGen.Core;
+namespace SlabGen.Policy;
 
 /// <summary>
 /// What makes a cache name acceptable: 1 to 64 characters that print unambiguously in a slabinfo row, which is split
@@ -11,6 +11,9 @@ namespace SlabGen.Core;
 internal static class CacheNameRules
 {
     public const int MaxLength = 64;
+
+    /// <summary>The prefix of the kmalloc size-class caches' names, which no other cache may take.</summary>
+    public const string KmallocPrefix = "kmalloc-";
 
     /// <summary>What is wrong with <paramref name="name"/> (to follow "slab cache name 'x' "), or null when it is fine.</summary>
     public static string? Problem(string name)
