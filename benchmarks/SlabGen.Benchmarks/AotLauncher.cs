@@ -8,7 +8,8 @@ using SlabGen.Benchmarks.Reporting;
 namespace SlabGen.Benchmarks;
 
 /// <summary>
-/// <c>--aot</c> from a JIT run: publishes this project with Native AOT (<c>dotnet publish -r RID -p:PublishAot=true</c>),
+/// <c>--aot</c> from a JIT run: publishes this project with Native AOT (<c>dotnet publish -r RID -p:BenchAot=true</c>,
+/// which sets <c>PublishAot</c> for this project alone),
 /// runs the native executable with the same arguments (BenchmarkDotNet in process, <c>InProcessNoEmitToolchain</c>),
 /// its results going to <c>results/aot/</c>, and then writes <c>jit-vs-aot.md</c> there from the JIT run's
 /// results.json when there is one.
@@ -25,7 +26,7 @@ public static class AotLauncher
         string rid = RuntimeInformation.RuntimeIdentifier;
         string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
         Console.WriteLine($"// Native AOT: publishing {project} for {rid} to {output} (a few minutes)");
-        int published = Run(dotnet, ["publish", project, "-c", "Release", "-r", rid, "-p:PublishAot=true", "-o", output, "-nologo"], null);
+        int published = Run(dotnet, ["publish", project, "-c", "Release", "-r", rid, "-p:BenchAot=true", "-o", output, "-nologo"], null);
         if (published != 0)
         {
             Console.Error.WriteLine($"// Native AOT: dotnet publish failed (exit code {published}); nothing was measured");

@@ -11,7 +11,7 @@ using SlabGen.Benchmarks.Infrastructure;
 using SlabGen.Benchmarks.Reporting;
 
 // SlabGen benchmark suite. Our options are taken out; everything else goes to BenchmarkSwitcher:
-//   --quick           the quick job (under 3 minutes on a 2-core machine), in this process; default: the full job,
+//   --quick           the quick job (under 5 minutes on a 2-core machine), in this process; default: the full job,
 //                     one process per benchmark
 //   --inprocess       run benchmarks inside this process (InProcessEmitToolchain): the default with --quick
 //   --outofprocess    one process per benchmark (BenchmarkDotNet's default toolchain): the default without --quick

@@ -69,7 +69,9 @@ public static unsafe class MemoryFootprint
         Settle();
 
         // The native peers: the resident set delta, and each allocator's own count.
-        MeasureNative<MimallocHeap>(results, ptrs, NativePeers.Mimalloc, "mimalloc mi_malloc", MimallocCommitted, "mi_process_info current_commit delta", "committed");
+        // mimalloc's own statistic (mi_process_info's current_commit) moves in whole committed segment chunks and is not
+        // a per-object count, so mimalloc is counted by the resident set only.
+        MeasureNative<MimallocHeap>(results, ptrs, NativePeers.Mimalloc, "mimalloc mi_malloc", () => -1, "", "");
         MeasureNative<JemallocHeap>(results, ptrs, NativePeers.Jemalloc, "jemalloc mallocx", JemallocResident, "mallctl stats.resident delta", "stats.resident");
         MeasureNative<TcmallocHeap>(results, ptrs, NativePeers.Tcmalloc, "tcmalloc tc_malloc", TcmallocSpansInUse,
             "MallocExtension heap_size - pageheap free - unmapped delta", "spans in use");
@@ -114,16 +116,6 @@ public static unsafe class MemoryFootprint
         for (int i = 0; i < Objects; i++)
             T.Free((void*)ptrs[i]);
         Settle();
-    }
-
-    /// <summary>mimalloc's committed bytes (<c>mi_process_info</c>'s current_commit), or -1.</summary>
-    private static long MimallocCommitted()
-    {
-        if (NativePeers.MiProcessInfo == null)
-            return -1;
-        nuint elapsed, user, system, rss, peakRss, commit, peakCommit, faults;
-        NativePeers.MiProcessInfo(&elapsed, &user, &system, &rss, &peakRss, &commit, &peakCommit, &faults);
-        return (long)commit;
     }
 
     /// <summary>jemalloc's resident bytes (<c>stats.resident</c>: pages backing allocations and metadata), or -1.</summary>
