@@ -83,7 +83,7 @@ bool listOnly = bdnArgs.Any(a => a is "--list" or "-h" or "--help" or "--version
 if (!bdnArgs.Any(a => selecting.Contains(a)))
     bdnArgs.InsertRange(0, ["--filter", "*"]);
 
-if (!listOnly && OperatingSystem.IsLinux() && !StaticTls.IsSet && NativePeers.NeedsStaticTls && StaticTls.Restart(args) is int restarted)
+if (OperatingSystem.IsLinux() && !StaticTls.IsSet && NativePeers.NeedsStaticTls && StaticTls.Restart(args) is int restarted)
     return restarted;
 foreach (NativePeer skipped in NativePeers.Skipped)
     Console.WriteLine(skipped.SkipMessage);

@@ -6,8 +6,8 @@ namespace SlabGen.Benchmarks.Infrastructure;
 
 /// <summary>
 /// Debian's libjemalloc is built with initial-exec TLS (a 2.6 KB block), which glibc can give a library loaded with
-/// <c>dlopen</c> only out of the small static TLS surplus it reserves at start-up; what the runtime loads first leaves
-/// too little, and the load fails with "cannot allocate memory in static TLS block". The glibc tunable
+/// <c>dlopen</c> only out of the static TLS surplus it reserves at start-up (512 bytes by default), so the load fails
+/// with "cannot allocate memory in static TLS block". The glibc tunable
 /// <see cref="Setting"/> reserves more, but only at process start, so the suite restarts itself once with it.
 /// </summary>
 public static class StaticTls
