@@ -10,49 +10,83 @@ using SlabGen.Benchmarks;
 using SlabGen.Benchmarks.Infrastructure;
 using SlabGen.Benchmarks.Reporting;
 
-// SlabGen benchmark suite (issue 5). Our options are taken out; everything else goes to BenchmarkSwitcher:
-//   --quick           the quick job (under 3 minutes on a 2-core machine), in this process; default: the full job,
+// SlabGen benchmark suite. Our options are taken out; everything else goes to BenchmarkSwitcher:
+//   --quick           the quick job (under 5 minutes on a 2-core machine), in this process; default: the full job,
 //                     one process per benchmark
 //   --inprocess       run benchmarks inside this process (InProcessEmitToolchain): the default with --quick
 //   --outofprocess    one process per benchmark (BenchmarkDotNet's default toolchain): the default without --quick
 //   --no-memory       skip the memory measurement;  --memory-only: only the memory measurement
 //   --results DIR     where summary.md, chart.svg and results.json go (default: benchmarks/results of the repository)
 //   --render FILE     rebuild summary.md and chart.svg from a results.json without running anything
-// With no --filter (or --list, --help, ...), every benchmark runs.
+//   --aot             publish this suite with Native AOT and run that build with the other arguments; its results go
+//                     to benchmarks/results/aot, with jit-vs-aot.md beside them (from the JIT run's results.json)
+//   --compare JIT AOT write jit-vs-aot.md beside AOT from two results.json files
+// With no --filter (or --list, --help, ...), every benchmark runs. Native peers (mimalloc, jemalloc, tcmalloc) that are
+// not installed are skipped with one line each saying which package to install.
 
 var started = DateTime.UtcNow;
 string? loadBefore = LoadAverage();
 var wall = Stopwatch.StartNew();
-bool quick = false, memory = true, memoryOnly = false;
+bool quick = false, memory = true, memoryOnly = false, aot = false;
 bool? inProcessChoice = null;
-string? resultsDir = null, render = null;
+string? resultsDir = null, render = null, compareJit = null, compareAot = null;
+var passOn = new List<string>(); // the arguments an --aot run passes to the native executable
 var bdnArgs = new List<string>();
 for (int i = 0; i < args.Length; i++)
 {
+    if (args[i] != "--aot")
+        passOn.Add(args[i]);
     switch (args[i])
     {
         case "--quick": quick = true; break;
+        case "--aot": aot = true; break;
+        case "--compare" when i + 2 < args.Length: compareJit = args[++i]; compareAot = args[++i]; passOn.Add(compareJit); passOn.Add(compareAot); break;
         case "--inprocess": inProcessChoice = true; break;
         case "--outofprocess": inProcessChoice = false; break;
-        case "--render" when i + 1 < args.Length: render = args[++i]; break;
+        case "--render" when i + 1 < args.Length: render = args[++i]; passOn.Add(render); break;
         case "--no-memory": memory = false; break;
         case "--memory-only": memoryOnly = true; break;
-        case "--results" when i + 1 < args.Length: resultsDir = args[++i]; break;
+        case "--results" when i + 1 < args.Length: resultsDir = args[++i]; passOn.Add(resultsDir); break;
         default: bdnArgs.Add(args[i]); break;
     }
 }
 bool inProcess = inProcessChoice ?? quick;
+if (BenchConfig.IsNativeAot && !inProcess)
+{
+    Console.WriteLine("// Native AOT: benchmarks run in this process (InProcessNoEmitToolchain); --outofprocess needs the JIT build");
+    inProcess = true;
+}
 if (render != null)
 {
     SavedRun saved = SavedRun.Load(render);
     Write(resultsDir ?? Path.GetDirectoryName(Path.GetFullPath(render))!, saved.Run, saved.Scenarios, saved.Memory);
     return 0;
 }
+if (compareJit != null && compareAot != null)
+{
+    string compared = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(compareAot))!, "jit-vs-aot.md");
+    File.WriteAllText(compared, JitAotComparison.Build(SavedRun.Load(compareJit), SavedRun.Load(compareAot)));
+    Console.WriteLine($"// Wrote {compared}");
+    return 0;
+}
+string defaultCommand = "dotnet run -c Release --project benchmarks/SlabGen.Benchmarks --" + (args.Length > 0 ? " " + string.Join(' ', args) : "");
+if (aot && !BenchConfig.IsNativeAot)
+{
+    string root = RepositoryRoot();
+    string aotDir = resultsDir ?? Path.Combine(root, "benchmarks", "results", "aot");
+    string jitDir = resultsDir != null ? Path.GetDirectoryName(Path.GetFullPath(resultsDir))! : Path.Combine(root, "benchmarks", "results");
+    return AotLauncher.PublishAndRun(passOn, root, jitDir, aotDir, defaultCommand);
+}
 
 string[] selecting = ["--filter", "-f", "--list", "--allCategories", "--anyCategories", "-h", "--help", "--version", "--info", "--disasmFilter"];
 bool listOnly = bdnArgs.Any(a => a is "--list" or "-h" or "--help" or "--version" or "--info");
 if (!bdnArgs.Any(a => selecting.Contains(a)))
     bdnArgs.InsertRange(0, ["--filter", "*"]);
+
+if (OperatingSystem.IsLinux() && !StaticTls.IsSet && NativePeers.NeedsStaticTls && StaticTls.Restart(args) is int restarted)
+    return restarted;
+foreach (NativePeer skipped in NativePeers.Skipped)
+    Console.WriteLine(skipped.SkipMessage);
 
 List<MemoryResult>? footprint = null;
 if ((memory || memoryOnly) && !listOnly)
@@ -70,12 +104,15 @@ if (listOnly)
     return 0;
 
 List<ScenarioResult> scenarios = Results.From(summaries);
-var run = new RunInfo(Machine(), $"{RuntimeInformation.FrameworkDescription}, {RuntimeInformation.OSDescription}",
-    "dotnet run -c Release --project benchmarks/SlabGen.Benchmarks --" + (args.Length > 0 ? " " + string.Join(' ', args) : ""),
-    BenchConfig.Describe(quick, inProcess), started, wall.Elapsed, loadBefore, LoadAverage());
+var run = new RunInfo(Machine(),
+    $"{RuntimeInformation.FrameworkDescription}{(BenchConfig.IsNativeAot ? " (Native AOT)" : " (JIT)")}, {RuntimeInformation.OSDescription}",
+    Environment.GetEnvironmentVariable(AotLauncher.CommandVariable) is { Length: > 0 } typed ? typed : defaultCommand,
+    BenchConfig.Describe(quick, inProcess), started, wall.Elapsed, loadBefore, LoadAverage(),
+    NativePeers.All.Where(p => p.IsLoaded).Select(p => p.Describe()).ToList(),
+    NativePeers.Skipped.Select(p => $"{p.Name} ({p.Problem})").ToList());
 if (scenarios.Count > 0 || footprint != null)
 {
-    string dir = resultsDir ?? Path.Combine(RepositoryRoot(), "benchmarks", "results");
+    string dir = resultsDir ?? Path.Combine(RepositoryRoot(), "benchmarks", "results", BenchConfig.IsNativeAot ? "aot" : "");
     Write(dir, run, scenarios, footprint);
     new SavedRun(run, scenarios, footprint).Save(Path.Combine(dir, "results.json"));
     Console.WriteLine($"// Wrote summary.md, chart.svg and results.json to {dir} ({wall.Elapsed.TotalSeconds:F0} s since start).");

@@ -15,7 +15,8 @@ public sealed record MemoryResult(string Allocator, string Source, string Label,
 /// <summary>
 /// Memory per live object: 1,000,000 live 64-byte objects, counted by the page source for SlabGen (blocks handed to
 /// slabs + slab descriptor tables), by the process's resident set (and glibc's own in-use count) for the C allocator,
-/// and by the GC heap for managed objects. Runs before any benchmark, in a fresh process, so the heaps start clean.
+/// by the resident set and each allocator's own statistics for the native peers, and by the GC heap for managed
+/// objects. Runs before any benchmark, in a fresh process, so the heaps start clean.
 /// </summary>
 public static unsafe class MemoryFootprint
 {
@@ -67,6 +68,14 @@ public static unsafe class MemoryFootprint
         }
         Settle();
 
+        // The native peers: the resident set delta, and each allocator's own count.
+        // mimalloc's own statistic (mi_process_info's current_commit) moves in whole committed segment chunks and is not
+        // a per-object count, so mimalloc is counted by the resident set only.
+        MeasureNative<MimallocHeap>(results, ptrs, NativePeers.Mimalloc, "mimalloc mi_malloc", () => -1, "", "");
+        MeasureNative<JemallocHeap>(results, ptrs, NativePeers.Jemalloc, "jemalloc mallocx", JemallocResident, "mallctl stats.resident delta", "stats.resident");
+        MeasureNative<TcmallocHeap>(results, ptrs, NativePeers.Tcmalloc, "tcmalloc tc_malloc", TcmallocSpansInUse,
+            "MallocExtension heap_size - pageheap free - unmapped delta", "spans in use");
+
         // The GC heap: 1,000,000 live objects with a 64-byte payload (header and method table included).
         var objects = new Obj64[Objects];
         long heap0 = GC.GetTotalMemory(forceFullCollection: true);
@@ -77,6 +86,70 @@ public static unsafe class MemoryFootprint
         GC.KeepAlive(objects);
         GC.KeepAlive(ptrs);
         return results;
+    }
+
+    /// <summary>
+    /// <see cref="Objects"/> live blocks from a native peer: the process's resident set delta, and the allocator's own
+    /// count from <paramref name="own"/> (negative when it has none). One block is allocated and freed first,
+    /// so the allocator's one-time set-up for this thread is not counted.
+    /// </summary>
+    private static void MeasureNative<T>(List<MemoryResult> results, nint[] ptrs, NativePeer peer, string allocator, Func<long> own,
+        string ownSource, string ownLabel) where T : struct, IMalloc
+    {
+        if (!peer.IsLoaded)
+            return;
+        T.Free(T.Malloc(ObjectSize));
+        Settle();
+        long rss0 = ResidentBytes();
+        long own0 = own();
+        for (int i = 0; i < Objects; i++)
+        {
+            void* p = T.Malloc(ObjectSize);
+            new Span<byte>(p, ObjectSize).Fill(0x5a);
+            ptrs[i] = (nint)p;
+        }
+        long rss1 = ResidentBytes();
+        long own1 = own();
+        results.Add(new MemoryResult(allocator, "RSS delta (/proc/self/statm)", $"{peer.Name}, RSS", rss1 - rss0, Objects, ObjectSize));
+        if (own0 >= 0 && own1 >= 0)
+            results.Add(new MemoryResult(allocator, ownSource, $"{peer.Name}, {ownLabel}", own1 - own0, Objects, ObjectSize));
+        for (int i = 0; i < Objects; i++)
+            T.Free((void*)ptrs[i]);
+        Settle();
+    }
+
+    /// <summary>jemalloc's resident bytes (<c>stats.resident</c>: pages backing allocations and metadata), or -1.</summary>
+    private static long JemallocResident()
+    {
+        if (NativePeers.JeMallctl == null)
+            return -1;
+        ulong epoch = 1;
+        nuint size = sizeof(ulong);
+        nuint resident = 0, length = (nuint)sizeof(nuint);
+        fixed (byte* epochName = "epoch\0"u8)
+        fixed (byte* residentName = "stats.resident\0"u8)
+        {
+            if (NativePeers.JeMallctl(epochName, &epoch, &size, &epoch, size) != 0) // refreshes the statistics
+                return -1;
+            return NativePeers.JeMallctl(residentName, &resident, &length, null, 0) == 0 ? (long)resident : -1;
+        }
+    }
+
+    /// <summary>tcmalloc's bytes in spans in use: <c>generic.heap_size</c> less the page heap's free and unmapped bytes, or -1.</summary>
+    private static long TcmallocSpansInUse()
+    {
+        if (NativePeers.TcNumericProperty == null)
+            return -1;
+        nuint heap = 0, free = 0, unmapped = 0;
+        fixed (byte* heapName = "generic.heap_size\0"u8)
+        fixed (byte* freeName = "tcmalloc.pageheap_free_bytes\0"u8)
+        fixed (byte* unmappedName = "tcmalloc.pageheap_unmapped_bytes\0"u8)
+        {
+            if (NativePeers.TcNumericProperty(heapName, &heap) == 0 || NativePeers.TcNumericProperty(freeName, &free) == 0
+                || NativePeers.TcNumericProperty(unmappedName, &unmapped) == 0)
+                return -1;
+        }
+        return (long)heap - (long)free - (long)unmapped;
     }
 
     private static void Settle()

@@ -34,23 +34,36 @@ public static class Results
         ["SlabGenMemoryPool"] = "SlabGen SlabMemoryPool",
         ["MemoryPoolShared"] = "MemoryPool<byte>.Shared",
         ["PinnedBlockPool"] = "Pinned-block pool (Kestrel's)",
+        ["Floor"] = "Floor: thread-local free list",
+        ["GlibcDirect"] = "glibc malloc/free (function pointer)",
+        ["Mimalloc"] = "mimalloc mi_malloc/mi_free",
+        ["Jemalloc"] = "jemalloc mallocx/dallocx",
+        ["Tcmalloc"] = "tcmalloc tc_malloc/tc_free",
     };
 
     /// <summary>Scenario titles by benchmark class; {0} is the parameter display ("Size=64").</summary>
     private static readonly Dictionary<string, (int Order, string Title)> Scenarios = new()
     {
         ["HotPairBenchmarks"] = (0, "Hot pair, freed at once"),
-        ["Batch1024Benchmarks"] = (1, "Batch of 64 B: allocate 1,024, then free them"),
-        ["Batch100000Benchmarks"] = (2, "Batch of 64 B: allocate 100,000, then free them"),
-        ["GeneratedStructBenchmarks"] = (3, "Generated [SlabCache] struct, 64 B"),
-        ["ProducerConsumerBenchmarks"] = (4, "Producer allocates, consumer frees (64 B, per object)"),
-        ["TwoThreadsBenchmarks"] = (5, "Two threads, alloc+free pairs (64 B, per pair over both)"),
-        ["KmallocBenchmarks"] = (6, "kmalloc, random sizes 8..1,024 B"),
-        ["TuneUnderLoadBenchmarks"] = (7, "Tune while two threads allocate (64 B, per pair)"),
-        ["PipeBenchmarks"] = (8, "Pipe on each MemoryPool, write and read one message (per message)"),
+        ["SplitPairBenchmarks"] = (1, "Split pair: alloc and free in two non-inlined methods, 64 B"),
+        ["Batch1024Benchmarks"] = (2, "Batch of 64 B: allocate 1,024, then free them"),
+        ["Batch100000Benchmarks"] = (3, "Batch of 64 B: allocate 100,000, then free them"),
+        ["GeneratedStructBenchmarks"] = (4, "Generated [SlabCache] struct, 64 B"),
+        ["ProducerConsumerBenchmarks"] = (5, "Producer allocates, consumer frees (64 B, per object)"),
+        ["TwoThreadsBenchmarks"] = (6, "Two threads, alloc+free pairs (64 B, per pair over both)"),
+        ["KmallocBenchmarks"] = (7, "kmalloc, random sizes 8..1,024 B"),
+        ["LarsonBenchmarks"] = (8, "Larson: 2 threads x 5,000 blocks of 8..999 B, threads exit and hand on their blocks (per free+alloc over both)"),
+        ["TuneUnderLoadBenchmarks"] = (9, "Tune while two threads allocate (64 B, per pair)"),
+        ["PipeBenchmarks"] = (10, "Pipe on each MemoryPool, write and read one message (per message)"),
     };
 
     public static string PeerName(string method) => Peers.TryGetValue(method, out string? name) ? name : method;
+
+    /// <summary>True for the native peers called through function pointers (glibc, mimalloc, jemalloc, tcmalloc).</summary>
+    public static bool IsNativePeer(string method) => method is "GlibcDirect" or "Mimalloc" or "Jemalloc" or "Tcmalloc";
+
+    /// <summary>True for the floor (<c>FreeListFloor</c>).</summary>
+    public static bool IsFloor(string method) => method == "Floor";
 
     public static List<ScenarioResult> From(IEnumerable<Summary> summaries)
     {

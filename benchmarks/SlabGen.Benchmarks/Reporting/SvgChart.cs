@@ -10,7 +10,8 @@ namespace SlabGen.Benchmarks.Reporting;
 /// <summary>
 /// A hand-written SVG bar chart: one group per scenario, one horizontal bar per allocator, bar length the median ns
 /// per operation on a log scale (shorter is faster), labelled with the median and the ratio to NativeMemory.
-/// SlabGen is orange, the NativeMemory baseline dark grey, other peers blue-grey. Memory per object closes the chart.
+/// SlabGen is orange, the NativeMemory baseline dark grey, the native peers blue, the floor purple, other peers
+/// blue-grey. Memory per object closes the chart.
 /// </summary>
 public static class SvgChart
 {
@@ -40,7 +41,7 @@ public static class SvgChart
             y += HeadingHeight;
             foreach (PeerResult p in s.Peers)
             {
-                string cls = p.IsSlabGen ? "slab" : p.IsBaseline ? "base" : "peer";
+                string cls = p.IsSlabGen ? "slab" : p.IsBaseline ? "base" : Results.IsNativePeer(p.Method) ? "native" : Results.IsFloor(p.Method) ? "floor" : "peer";
                 double w = Math.Max(1, X(p.MedianNs) - LabelWidth);
                 body.AppendLine($"  <text x=\"{LabelWidth - 8}\" y=\"{F(y + 12)}\" class=\"l\">{Esc(p.Peer)}</text>");
                 body.AppendLine($"  <rect x=\"{LabelWidth}\" y=\"{F(y)}\" width=\"{F(w)}\" height=\"{BarHeight}\" class=\"{cls}\"><title>{Esc(p.Peer)}: {p.MedianNs:F2} ns</title></rect>");
@@ -79,7 +80,8 @@ public static class SvgChart
             foreach (MemoryResult m in memory)
             {
                 string cls = m.Allocator.StartsWith("SlabGen", StringComparison.Ordinal) ? "slab"
-                    : m.Allocator.StartsWith("NativeMemory", StringComparison.Ordinal) ? "base" : "peer";
+                    : m.Allocator.StartsWith("NativeMemory", StringComparison.Ordinal) ? "base"
+                    : NativePeers.BestOf.Any(n => m.Allocator.StartsWith(n, StringComparison.OrdinalIgnoreCase)) ? "native" : "peer";
                 double w = Math.Max(1, BarAreaWidth * m.BytesPerObject / memMax);
                 body.AppendLine($"  <text x=\"{LabelWidth - 8}\" y=\"{F(y + 12)}\" class=\"l\">{Esc(m.Label)}</text>");
                 body.AppendLine($"  <rect x=\"{LabelWidth}\" y=\"{F(y)}\" width=\"{F(w)}\" height=\"{BarHeight}\" class=\"{cls}\"/>");
@@ -102,6 +104,8 @@ public static class SvgChart
         svg.AppendLine("    .slab { fill: #e8590c; }");
         svg.AppendLine("    .base { fill: #495057; }");
         svg.AppendLine("    .peer { fill: #91a7bf; }");
+        svg.AppendLine("    .native { fill: #1c7ed6; }");
+        svg.AppendLine("    .floor { fill: #7048e8; }");
         svg.AppendLine("    .g { stroke: #bbb; stroke-width: 1; }");
         svg.AppendLine("    .gm { stroke: #eee; stroke-width: 1; }");
         svg.AppendLine("    .p { stroke: #2b8a3e; stroke-width: 1.5; stroke-dasharray: 4 3; }");
@@ -113,7 +117,9 @@ public static class SvgChart
         svg.AppendLine($"  <text x=\"10\" y=\"70\" class=\"s\">{Esc(run.Job)}</text>");
         svg.AppendLine($"  <rect x=\"{LabelWidth}\" y=\"{F(y0 - 36)}\" width=\"12\" height=\"10\" class=\"slab\"/><text x=\"{LabelWidth + 16}\" y=\"{F(y0 - 27)}\" class=\"s\">SlabGen</text>");
         svg.AppendLine($"  <rect x=\"{LabelWidth + 80}\" y=\"{F(y0 - 36)}\" width=\"12\" height=\"10\" class=\"base\"/><text x=\"{LabelWidth + 96}\" y=\"{F(y0 - 27)}\" class=\"s\">NativeMemory.Alloc/Free (baseline)</text>");
-        svg.AppendLine($"  <rect x=\"{LabelWidth + 320}\" y=\"{F(y0 - 36)}\" width=\"12\" height=\"10\" class=\"peer\"/><text x=\"{LabelWidth + 336}\" y=\"{F(y0 - 27)}\" class=\"s\">other peers</text>");
+        svg.AppendLine($"  <rect x=\"{LabelWidth + 300}\" y=\"{F(y0 - 36)}\" width=\"12\" height=\"10\" class=\"native\"/><text x=\"{LabelWidth + 316}\" y=\"{F(y0 - 27)}\" class=\"s\">native peers</text>");
+        svg.AppendLine($"  <rect x=\"{LabelWidth + 410}\" y=\"{F(y0 - 36)}\" width=\"12\" height=\"10\" class=\"floor\"/><text x=\"{LabelWidth + 426}\" y=\"{F(y0 - 27)}\" class=\"s\">floor</text>");
+        svg.AppendLine($"  <rect x=\"{LabelWidth + 470}\" y=\"{F(y0 - 36)}\" width=\"12\" height=\"10\" class=\"peer\"/><text x=\"{LabelWidth + 486}\" y=\"{F(y0 - 27)}\" class=\"s\">other peers</text>");
         svg.Append(grid);
         svg.Append(body);
         svg.AppendLine($"  <text x=\"10\" y=\"{F(y - 10)}\" class=\"s\">{Esc(run.Command)}</text>");

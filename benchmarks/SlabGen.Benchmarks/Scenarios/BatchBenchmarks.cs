@@ -66,6 +66,9 @@ public abstract unsafe class BatchBenchmarks
         }
     }
 
+    /// <summary>The same rounds on a native peer (<see cref="NativeLoops.Rounds{T}"/>).</summary>
+    protected void NativeRounds<T>() where T : struct, IMalloc => NativeLoops.Rounds<T>(_ptrs, Rounds, Size);
+
     protected void SlabGenCacheRounds()
     {
         _slabInvocations++;
@@ -182,6 +185,10 @@ public class Batch1024Benchmarks : BatchBenchmarks
     [Benchmark(OperationsPerInvoke = Ops)] public void SlabGenCache() => SlabGenCacheRounds();
     [Benchmark(OperationsPerInvoke = Ops)] public void SlabGenTyped() => SlabGenTypedRounds();
     [Benchmark(OperationsPerInvoke = Ops)] public void SlabGenBulk() => SlabGenBulkRounds();
+    [Benchmark(OperationsPerInvoke = Ops)] public void GlibcDirect() => NativeRounds<GlibcHeap>();
+    [Benchmark(OperationsPerInvoke = Ops)] public void Mimalloc() => NativeRounds<MimallocHeap>();
+    [Benchmark(OperationsPerInvoke = Ops)] public void Jemalloc() => NativeRounds<JemallocHeap>();
+    [Benchmark(OperationsPerInvoke = Ops)] public void Tcmalloc() => NativeRounds<TcmallocHeap>();
     [Benchmark(OperationsPerInvoke = Ops)] public void ArrayPoolShared() => ArrayPoolRounds();
     [Benchmark(OperationsPerInvoke = Ops)] public void ObjectPoolDefault() => ObjectPoolRounds();
     /// <summary>Plain <c>new</c>; "free" is dropping the reference, and the GC's cost lands in later allocations.</summary>
@@ -201,6 +208,10 @@ public class Batch100000Benchmarks : BatchBenchmarks
     [Benchmark(OperationsPerInvoke = Ops)] public void SlabGenCache() => SlabGenCacheRounds();
     [Benchmark(OperationsPerInvoke = Ops)] public void SlabGenTyped() => SlabGenTypedRounds();
     [Benchmark(OperationsPerInvoke = Ops)] public void SlabGenBulk() => SlabGenBulkRounds();
+    [Benchmark(OperationsPerInvoke = Ops)] public void GlibcDirect() => NativeRounds<GlibcHeap>();
+    [Benchmark(OperationsPerInvoke = Ops)] public void Mimalloc() => NativeRounds<MimallocHeap>();
+    [Benchmark(OperationsPerInvoke = Ops)] public void Jemalloc() => NativeRounds<JemallocHeap>();
+    [Benchmark(OperationsPerInvoke = Ops)] public void Tcmalloc() => NativeRounds<TcmallocHeap>();
     [Benchmark(OperationsPerInvoke = Ops)] public void ArrayPoolShared() => ArrayPoolRounds();
     [Benchmark(OperationsPerInvoke = Ops)] public void ObjectPoolDefault() => ObjectPoolRounds();
     /// <summary>Plain <c>new</c>; "free" is dropping the reference, and the GC's cost lands in later allocations.</summary>

@@ -72,6 +72,26 @@ public unsafe class GeneratedStructBenchmarks
     }
 
     [Benchmark(OperationsPerInvoke = Ops)]
+    public void GlibcDirect() => Native<GlibcHeap>();
+
+    [Benchmark(OperationsPerInvoke = Ops)]
+    public void Mimalloc() => Native<MimallocHeap>();
+
+    [Benchmark(OperationsPerInvoke = Ops)]
+    public void Jemalloc() => Native<JemallocHeap>();
+
+    [Benchmark(OperationsPerInvoke = Ops)]
+    public void Tcmalloc() => Native<TcmallocHeap>();
+
+    private void Native<T>() where T : struct, IMalloc
+    {
+        if (Held == 1)
+            NativeLoops.Pairs<T>(64, Ops);
+        else
+            NativeLoops.Rounds<T>(_ptrs, Ops / _ptrs.Length, 64);
+    }
+
+    [Benchmark(OperationsPerInvoke = Ops)]
     public void ArrayPoolShared()
     {
         if (Held == 1)

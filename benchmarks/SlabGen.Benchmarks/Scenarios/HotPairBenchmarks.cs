@@ -91,6 +91,61 @@ public unsafe class HotPairBenchmarks
         }
     }
 
+    /// <summary>
+    /// The floor (<see cref="FreeListFloor"/>): pop a block off a thread-local intrusive free list, stamp it, push it
+    /// back, in the same loop. The head is read from the thread-static once per invocation and written back at the end.
+    /// </summary>
+    [Benchmark(OperationsPerInvoke = Ops)]
+    public void Floor()
+    {
+        if (Size == 64)
+            FloorPairs64();
+        else
+            FloorPairs256();
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void FloorPairs64()
+    {
+        void* head = FreeListFloor.Head64();
+        for (int i = 0; i < Ops; i++)
+        {
+            long* p = (long*)head; // pop
+            head = *(void**)p;
+            p[1] = i; // the first word is the free-list link
+            *(void**)p = head; // push
+            head = p;
+        }
+        FreeListFloor.t_head64 = head;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void FloorPairs256()
+    {
+        void* head = FreeListFloor.Head256();
+        for (int i = 0; i < Ops; i++)
+        {
+            long* p = (long*)head; // pop
+            head = *(void**)p;
+            p[1] = i; // the first word is the free-list link
+            *(void**)p = head; // push
+            head = p;
+        }
+        FreeListFloor.t_head256 = head;
+    }
+
+    [Benchmark(OperationsPerInvoke = Ops)]
+    public void GlibcDirect() => NativeLoops.Pairs<GlibcHeap>((nuint)Size, Ops);
+
+    [Benchmark(OperationsPerInvoke = Ops)]
+    public void Mimalloc() => NativeLoops.Pairs<MimallocHeap>((nuint)Size, Ops);
+
+    [Benchmark(OperationsPerInvoke = Ops)]
+    public void Jemalloc() => NativeLoops.Pairs<JemallocHeap>((nuint)Size, Ops);
+
+    [Benchmark(OperationsPerInvoke = Ops)]
+    public void Tcmalloc() => NativeLoops.Pairs<TcmallocHeap>((nuint)Size, Ops);
+
     /// <summary>Renting with a constant size, as user code would (the pool then picks its bucket at compile time).</summary>
     [Benchmark(OperationsPerInvoke = Ops)]
     public void ArrayPoolShared()

@@ -3,6 +3,7 @@ using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using BenchmarkDotNet.Attributes;
+using SlabGen.Benchmarks.Infrastructure;
 
 namespace SlabGen.Benchmarks.Scenarios;
 
@@ -53,6 +54,26 @@ public unsafe class KmallocBenchmarks
             KmallocPairs(_sizes);
         else
             KmallocRounds(_sizes, _ptrs);
+    }
+
+    [Benchmark(OperationsPerInvoke = Ops)]
+    public void GlibcDirect() => Native<GlibcHeap>();
+
+    [Benchmark(OperationsPerInvoke = Ops)]
+    public void Mimalloc() => Native<MimallocHeap>();
+
+    [Benchmark(OperationsPerInvoke = Ops)]
+    public void Jemalloc() => Native<JemallocHeap>();
+
+    [Benchmark(OperationsPerInvoke = Ops)]
+    public void Tcmalloc() => Native<TcmallocHeap>();
+
+    private void Native<T>() where T : struct, IMalloc
+    {
+        if (Held == 1)
+            NativeLoops.SizedPairs<T>(_sizes);
+        else
+            NativeLoops.SizedRounds<T>(_sizes, _ptrs);
     }
 
     [Benchmark(OperationsPerInvoke = Ops)]

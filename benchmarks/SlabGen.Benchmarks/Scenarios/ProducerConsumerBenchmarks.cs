@@ -27,6 +27,7 @@ public unsafe class ProducerConsumerBenchmarks
     private SlabCache _cache = null!;
     private ObjectPool<Obj64> _pool = null!;
     private Action _freeNative = null!, _freeSlab = null!, _returnArray = null!, _returnPooled = null!, _dropObject = null!;
+    private Action _freeGlibc = null!, _freeMimalloc = null!, _freeJemalloc = null!, _freeTcmalloc = null!;
     private long _badStamps, _slabInvocations;
 
     [GlobalSetup]
@@ -40,6 +41,10 @@ public unsafe class ProducerConsumerBenchmarks
         _returnArray = ReturnArray;
         _returnPooled = ReturnPooled;
         _dropObject = DropObject;
+        _freeGlibc = Consume<GlibcHeap>;
+        _freeMimalloc = Consume<MimallocHeap>;
+        _freeJemalloc = Consume<JemallocHeap>;
+        _freeTcmalloc = Consume<TcmallocHeap>;
     }
 
     [GlobalCleanup]
@@ -109,6 +114,45 @@ public unsafe class ProducerConsumerBenchmarks
             if (*p != i)
                 _badStamps++;
             cache.Free(p);
+        }
+    }
+
+    [Benchmark(OperationsPerInvoke = Ops)]
+    public void GlibcDirect() => Produce<GlibcHeap>(_freeGlibc);
+
+    [Benchmark(OperationsPerInvoke = Ops)]
+    public void Mimalloc() => Produce<MimallocHeap>(_freeMimalloc);
+
+    [Benchmark(OperationsPerInvoke = Ops)]
+    public void Jemalloc() => Produce<JemallocHeap>(_freeJemalloc);
+
+    [Benchmark(OperationsPerInvoke = Ops)]
+    public void Tcmalloc() => Produce<TcmallocHeap>(_freeTcmalloc);
+
+    /// <summary>The NativeMemory producer's loop on a native peer; <paramref name="consume"/> is <see cref="Consume{T}"/>.</summary>
+    private void Produce<T>(Action consume) where T : struct, IMalloc
+    {
+        T.Require();
+        _consumer.Start(consume);
+        SpscRing<nint> ring = _pointers;
+        for (int i = 0; i < Ops; i++)
+        {
+            long* p = (long*)T.Malloc(Size);
+            *p = i;
+            ring.Enqueue((nint)p);
+        }
+        Check();
+    }
+
+    private void Consume<T>() where T : struct, IMalloc
+    {
+        SpscRing<nint> ring = _pointers;
+        for (int i = 0; i < Ops; i++)
+        {
+            long* p = (long*)ring.Dequeue();
+            if (*p != i)
+                _badStamps++;
+            T.Free(p);
         }
     }
 

@@ -23,6 +23,7 @@ public unsafe class TwoThreadsBenchmarks
     private SlabCache _cache = null!;
     private ObjectPool<Obj64> _pool = null!;
     private Action _native = null!, _slab = null!, _arrayPool = null!, _objectPool = null!, _gc = null!;
+    private Action _glibc = null!, _mimalloc = null!, _jemalloc = null!, _tcmalloc = null!;
     private Obj64? _sinkMain, _sinkOther;
 
     [GlobalSetup]
@@ -33,6 +34,10 @@ public unsafe class TwoThreadsBenchmarks
         _pool = new DefaultObjectPoolProvider().Create<Obj64>();
         _native = () => PairLoops.Native(PairsPerThread);
         _slab = () => PairLoops.Slab(_cache, PairsPerThread);
+        _glibc = () => NativeLoops.Pairs<GlibcHeap>(Size, PairsPerThread);
+        _mimalloc = () => NativeLoops.Pairs<MimallocHeap>(Size, PairsPerThread);
+        _jemalloc = () => NativeLoops.Pairs<JemallocHeap>(Size, PairsPerThread);
+        _tcmalloc = () => NativeLoops.Pairs<TcmallocHeap>(Size, PairsPerThread);
         _arrayPool = ArrayPoolPairs;
         _objectPool = ObjectPoolPairs;
         _gc = () => _sinkOther = GcPairs();
@@ -59,6 +64,18 @@ public unsafe class TwoThreadsBenchmarks
     public void SlabGenCache() => Both(_slab);
 
     [Benchmark(OperationsPerInvoke = Ops)]
+    public void GlibcDirect() => Both(_glibc);
+
+    [Benchmark(OperationsPerInvoke = Ops)]
+    public void Mimalloc() => Both(_mimalloc);
+
+    [Benchmark(OperationsPerInvoke = Ops)]
+    public void Jemalloc() => Both(_jemalloc);
+
+    [Benchmark(OperationsPerInvoke = Ops)]
+    public void Tcmalloc() => Both(_tcmalloc);
+
+    [Benchmark(OperationsPerInvoke = Ops)]
     public void ArrayPoolShared() => Both(_arrayPool);
 
     [Benchmark(OperationsPerInvoke = Ops)]
@@ -71,8 +88,6 @@ public unsafe class TwoThreadsBenchmarks
         _sinkMain = GcPairs();
         _other.Wait();
     }
-
-
 
     private static void ArrayPoolPairs()
     {
