@@ -477,6 +477,28 @@ public unsafe class CacheNameTests
     }
 
     [Fact]
+    public void A_name_taken_by_another_scope_is_qualified_with_the_scope()
+    {
+        string name = TestSupport.Name("scoped");
+        using SlabCache<long> first = SlabCache<long>.Create(name, new SlabCacheOptions { NameScope = "Lib.A", Flags = SlabFlags.Panic })!;
+        using SlabCache<long> second = SlabCache<long>.Create(name, new SlabCacheOptions { NameScope = "Lib B", Flags = SlabFlags.Panic })!;
+        Assert.Equal(name, first.Name);
+        Assert.Equal(name + "@Lib_B", second.Name); // the space would split a slabinfo row
+        Assert.Equal(second.Name, second.Cache.Name);
+        Assert.Contains("\n" + name + "@Lib_B ", SlabInfo.Read());
+        // The same scope twice, or no scope, is a duplicate.
+        Assert.Throws<ArgumentException>(() => SlabCache<long>.Create(name, new SlabCacheOptions { NameScope = "Lib B" }));
+        Assert.Throws<ArgumentException>(() => SlabCache.Create(name, 64));
+        // Aliases follow the same rule.
+        using SlabCache target = SlabCache.Create(TestSupport.Name("scoped_target"), 64, flags: SlabFlags.Panic)!;
+        using SlabCache<int> alias = SlabCache<int>.Alias(name, target, 0, nameScope: "Lib.C");
+        Assert.Equal(name + "@Lib.C", alias.Name);
+        Assert.Contains(name + "@Lib.C", target.Aliases);
+        var tooLong = Assert.Throws<ArgumentException>(() => SlabCache<long>.Create(name, new SlabCacheOptions { NameScope = new string('x', 64) }));
+        Assert.Contains("too long", tooLong.Message);
+    }
+
+    [Fact]
     public void Create_refuses_a_name_an_alias_has_taken()
     {
         using SlabCache target = SlabCache.Create(TestSupport.Name("alias_target"), 64, flags: SlabFlags.Panic)!;

@@ -20,11 +20,12 @@ public sealed unsafe partial class SlabCache
     }
 
     /// <summary>Registers an alias after checking that an object of <paramref name="size"/> bytes and <paramref name="align"/> fits (<c>find_mergeable</c>'s tests).</summary>
-    internal void AddAlias(string name, int size, int align)
+    internal string AddAlias(string name, int size, int align, string? scope = null)
     {
         ValidateName(name);
         lock (CacheChain.Mutex)
         {
+            name = ScopedName(name, scope);
             ThrowIfDisposed();
             string? problem =
                 _ctor != null ? "it has a constructor"
@@ -37,6 +38,7 @@ public sealed unsafe partial class SlabCache
             if (CacheChain.FindName(name) != null)
                 throw new ArgumentException($"slab cache '{name}': a cache or alias with this name already exists.", nameof(name));
             _aliases.Add(name);
+            return name;
         }
     }
 

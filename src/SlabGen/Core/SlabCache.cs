@@ -147,6 +147,7 @@ public sealed unsafe partial class SlabCache : IDisposable
     internal static SlabCache? CreateLocked(string name, SlabCacheOptions options)
     {
         ValidateName(name);
+        name = ScopedName(name, options.NameScope);
         NodeTopology topology = options.Topology ?? NodeTopology.Machine;
         var layout = SlabLayout.Calculate(name, options.Size, options.Align, options.Flags, options.Ctor != null, topology.CpuCount, options.InUse);
         Tunables? requested = null;
@@ -158,10 +159,7 @@ public sealed unsafe partial class SlabCache : IDisposable
             t.Validate(name);
             requested = t;
         }
-        if (CacheChain.FindName(name) is { } taken)
-            throw new ArgumentException(taken.Name == name
-                ? $"slab cache '{name}': a cache with this name already exists."
-                : $"slab cache '{name}': the name is taken by an alias merged into cache '{taken.Name}'.", nameof(name));
+        ThrowIfNameTaken(name);
 
         if (!CacheChain.TryReserveSlot(out int slot, out int tag))
             return Fail(name, options.Flags, $"{CacheChain.MaxCaches - 1} caches are live already");
@@ -202,6 +200,33 @@ public sealed unsafe partial class SlabCache : IDisposable
             NativeMemory.AlignedFree(_cpuSlots);
         _cpuSlots = null;
         GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Refuses <paramref name="name"/> when a cache or an alias has it. Caller holds the chain mutex.</summary>
+    internal static void ThrowIfNameTaken(string name)
+    {
+        if (CacheChain.FindName(name) is { } taken)
+            throw new ArgumentException(taken.Name == name
+                ? $"slab cache '{name}': a cache with this name already exists."
+                : $"slab cache '{name}': the name is taken by an alias merged into cache '{taken.Name}'.", nameof(name));
+    }
+
+    /// <summary>
+    /// <paramref name="name"/>, or <c>name@scope</c> when the name is taken and a scope is given (see
+    /// <see cref="SlabCacheOptions.NameScope"/>). Caller holds the chain mutex.
+    /// </summary>
+    internal static string ScopedName(string name, string? scope)
+    {
+        if (scope == null || CacheChain.FindName(name) == null)
+            return name;
+        var scoped = new System.Text.StringBuilder(name.Length + 1 + scope.Length).Append(name).Append('@');
+        foreach (char c in scope)
+            scoped.Append(CacheNameRules.Problem(c.ToString()) == null ? c : '_'); // a scope prints as plainly as a name
+        string qualified = scoped.ToString();
+        if (CacheNameRules.Problem(qualified) != null)
+            throw new ArgumentException(
+                $"slab cache '{name}': the name is taken, and '{qualified}' is too long to tell this cache apart; give it a name of its own.", nameof(name));
+        return qualified;
     }
 
     private static SlabCache? Fail(string name, SlabFlags flags, string why)

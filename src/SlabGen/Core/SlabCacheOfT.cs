@@ -24,7 +24,7 @@ public sealed unsafe class SlabCache<T> : IDisposable where T : unmanaged
     /// <summary>The untyped cache that serves the objects.</summary>
     public SlabCache Cache { get; }
 
-    /// <summary>The name this typed cache was created with (for an alias, not the name of the cache serving it).</summary>
+    /// <summary>The name this typed cache has in slabinfo (for an alias, its alias name, not the name of the cache serving it).</summary>
     public string Name { get; }
 
     /// <summary>True when this is a merged alias of a compatible cache (<c>find_mergeable</c>).</summary>
@@ -56,20 +56,27 @@ public sealed unsafe class SlabCache<T> : IDisposable where T : unmanaged
             BatchCount = options.BatchCount,
             SharedFactor = options.SharedFactor,
             Topology = options.Topology,
+            NameScope = options.NameScope,
             InUse = Unsafe.SizeOf<T>(),
         });
-        return cache == null ? null : new SlabCache<T>(cache, name, alias: false);
+        return cache == null ? null : new SlabCache<T>(cache, cache.Name, alias: false);
     }
 
     /// <summary>
     /// A typed alias named <paramref name="name"/> of <paramref name="target"/> (<c>__kmem_cache_alias</c>): objects
     /// of <typeparamref name="T"/> are served by the target, which must be large and aligned enough and have no ctor.
     /// </summary>
-    public static SlabCache<T> Alias(string name, SlabCache target, int align = 0)
+    public static SlabCache<T> Alias(string name, SlabCache target, int align = 0) => Alias(name, target, align, nameScope: null);
+
+    /// <summary>
+    /// <see cref="Alias(string, SlabCache, int)"/> with a name scope: when <paramref name="name"/> is taken the alias is
+    /// named <c>name@scope</c> (see <see cref="SlabCacheOptions.NameScope"/>).
+    /// </summary>
+    public static SlabCache<T> Alias(string name, SlabCache target, int align, string? nameScope)
     {
         ArgumentNullException.ThrowIfNull(target);
-        target.AddAlias(name, Unsafe.SizeOf<T>(), align);
-        return new SlabCache<T>(target, name, alias: true);
+        string taken = target.AddAlias(name, Unsafe.SizeOf<T>(), align, nameScope);
+        return new SlabCache<T>(target, taken, alias: true);
     }
 
     /// <summary>Allocates an object (<c>kmem_cache_alloc</c>).</summary>

@@ -27,6 +27,14 @@ public sealed unsafe class SlabCacheOptions
     /// <summary>CPU-to-node map; null = <see cref="NodeTopology.Machine"/>.</summary>
     public NodeTopology? Topology { get; init; }
 
+    /// <summary>
+    /// Where the name comes from, usually the assembly that declares the cache (the <c>[SlabCache]</c> generator sets
+    /// it to the assembly's name). When the name is already taken, by a cache of another library that chose the same
+    /// name, the cache is named <c>name@scope</c> instead of failing: two libraries may each have a
+    /// <c>[SlabCache] partial struct Connection</c>, and slabinfo tells their caches apart. Null: a taken name is refused.
+    /// </summary>
+    public string? NameScope { get; init; }
+
     /// <summary>Bytes of each object actually used when <see cref="Size"/> was rounded up (a typed cache's <c>sizeof(T)</c>); 0 = all.</summary>
     internal int InUse { get; init; }
 }
