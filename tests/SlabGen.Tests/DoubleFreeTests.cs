@@ -82,11 +82,11 @@ public unsafe class DoubleFreeTests
             {
                 nint keep = (nint)cache.Alloc(); // keeps a slab partly used, so objects freed into it stay on its freelist
                 nint[] objs = TestSupport.AllocMany(cache, 53);
-                // Limit 4, batch 2, shared 2 x 2, a barn of 10 sheaves of 4: freed in order, objects 0..39 end in the
-                // barn, 40..43 in the node's shared array, 44..45 back on their slab, 46..49 in CPU 0's array and
+                // Limit 4, batch 2, shared 2 x 2, a depot of 10 full magazines of 4: freed in order, objects 0..39 end in the
+                // depot, 40..43 in the node's shared array, 44..45 back on their slab, 46..49 in CPU 0's array and
                 // 50..52 in this thread's magazine.
                 TestSupport.FreeAll(cache, objs);
-                Assert.Equal(new SlabCache.CachedByLayer(Magazines: 3, Barns: 40, CpuArrays: 4, Shared: 4), cache.CachedObjectsByLayer());
+                Assert.Equal(new SlabCache.CachedByLayer(Magazines: 3, Depots: 40, CpuArrays: 4, Shared: 4), cache.CachedObjectsByLayer());
 
                 AssertRefused(cache, free, objs[52], "this thread's magazine");
                 AssertRefused(cache, free, objs[47]);
@@ -149,7 +149,7 @@ public unsafe class DoubleFreeTests
         using SlabCache cache = SlabCache.Create(TestSupport.Name("df_between"), 64, flags: SlabFlags.Panic)!;
         nint[] objs = TestSupport.AllocMany(cache, 500);
         cache.Free((void*)objs[0]);
-        TestSupport.FreeAll(cache, objs.Skip(1)); // through the magazine, the barn and the arrays
+        TestSupport.FreeAll(cache, objs.Skip(1)); // through the magazine, the depot and the arrays
         Assert.Throws<DoubleFreeException>(() => cache.Free((void*)objs[0]));
         Assert.Throws<DoubleFreeException>(() => cache.Free((void*)objs[250]));
         Assert.Throws<DoubleFreeException>(() => cache.Free((void*)objs[499]));

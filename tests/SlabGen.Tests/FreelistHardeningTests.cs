@@ -197,7 +197,7 @@ public unsafe class FreelistHardeningTests
         using SlabCache cache = SlabCache.Create(TestSupport.Name("hard_drain"), 64, flags: SlabFlags.Panic)!;
         using var reports = new Reports(cache.Name);
         nint[] objs = TestSupport.AllocMany(cache, 300);
-        TestSupport.FreeAll(cache, objs); // through the magazine into the barn and the arrays
+        TestSupport.FreeAll(cache, objs); // through the magazine into the depot and the arrays
         *Word(cache, objs[5]) ^= 1; // one bit flipped while it sits in a cache layer
         cache.Shrink(); // free_block checks each object's mark on the way back
         SlabError e = Assert.Single(reports.Seen);
@@ -221,7 +221,7 @@ public unsafe class FreelistHardeningTests
             Assert.Equal(1, cache.GetSlabInfo().NumSlabs);
             Assert.Equal(1, cache.GetStatistics().QuarantinedSlabs);
         }
-        Assert.Equal(0, cache.PageBlocks); // destroy gives quarantined slabs back
+        Assert.Equal(0, cache.Pages.Blocks); // destroy gives quarantined slabs back
     }
 
     [Fact]

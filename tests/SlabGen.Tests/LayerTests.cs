@@ -145,8 +145,10 @@ public unsafe class LayerTests
     [Fact]
     public void Node_lists_link_and_unlink()
     {
-        var n = new KmemCacheNode(0, 1);
+        using SlabCache cache = SlabCache.Create(TestSupport.Name("lists"), 64, flags: SlabFlags.Panic)!;
+        var n = new KmemCacheNode(cache, 0, 1);
         var slabs = (Slab*)NativeMemory.AllocZeroed(3, (nuint)sizeof(Slab));
+        using var held = n.ListLock.EnterScope(); // the list operations' caller holds list_lock
         n.ListAdd(&slabs[0], SlabList.Partial);
         n.ListAdd(&slabs[1], SlabList.Partial);
         n.ListAdd(&slabs[2], SlabList.Free);

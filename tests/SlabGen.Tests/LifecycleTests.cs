@@ -76,7 +76,7 @@ public unsafe class LifecycleTests
             Assert.True(allocator.Join(TimeSpan.FromSeconds(30)), "the allocating thread did not stop");
             Assert.Null(violation);
             Assert.True(obtained > 0);
-            Assert.Equal(0, cache.PageBlocks); // no slab left behind
+            Assert.Equal(0, cache.Pages.Blocks); // no slab left behind
         }
     }
 
@@ -190,7 +190,7 @@ public unsafe class LifecycleTests
             Assert.Contains(cache.Name, thrown.Message);
             Assert.Same(thrown, s_reentryError);
             Assert.False(cache.IsDisposed);
-            Assert.Equal(1, cache.PageBlocks); // the victim's slab; the one being populated went back
+            Assert.Equal(1, cache.Pages.Blocks); // the victim's slab; the one being populated went back
             cache.Free(victim);
             cache.Shrink();
             TestSupport.AssertBalanced(cache, live: 0);
@@ -265,7 +265,7 @@ public unsafe class LifecycleTests
     {
         if (!OperatingSystem.IsLinux())
             return;
-        var spin = new RawSpinLock();
+        var spin = new RawSpinLock(LockOrder.Level.ListLock);
         using var held = new ManualResetEventSlim();
         using var done = new ManualResetEventSlim();
         var holder = new Thread(() =>
@@ -332,10 +332,10 @@ public unsafe class ProcessLifecycleTests
         foreach (Thread t in threads)
             Assert.True(t.Join(TimeSpan.FromSeconds(30)));
         Assert.True(ThreadMagazines.TableCount >= tables + threads.Length);
-        Assert.Equal(threads.Length, cache.MagazineCount);
+        Assert.Equal(threads.Length, cache.Magazines.Count);
         SlabAllocator.ReapNow();
         Assert.True(ThreadMagazines.TableCount <= tables, $"{ThreadMagazines.TableCount} tables left, {tables} before");
-        Assert.Equal(0, cache.MagazineCount);
+        Assert.Equal(0, cache.Magazines.Count);
         Assert.Equal(0, cache.CachedObjectsByLayer().Magazines);
         }
     }

@@ -161,7 +161,7 @@ public unsafe class MagazineTests
         {
             cache.Dispose(); // live is 0: the object being popped still counts as cached
             Assert.True(cache.IsDisposed);
-            Assert.Equal(0, cache.PageBlocks); // no slab left behind
+            Assert.Equal(0, cache.Pages.Blocks); // no slab left behind
         });
         Assert.IsType<ObjectDisposedException>(afterwards);
         Assert.NotSame(cache, CacheChain.BySlot(slot)); // out of the chain (another test may have the slot by now)
@@ -218,7 +218,7 @@ public unsafe class MagazineTests
         cache.Shrink();
         Assert.Equal(0, cache.CachedObjects());
         Assert.Equal(0, cache.GetSlabInfo().NumSlabs);
-        Assert.Equal(0, cache.MagazineCount); // the exited owner's magazine was given up whole
+        Assert.Equal(0, cache.Magazines.Count); // the exited owner's magazine was given up whole
     }
 
     [Fact]
@@ -254,7 +254,7 @@ public unsafe class MagazineTests
         {
             cache.Shrink();
             Assert.Equal(1, cache.CachedObjects());
-            Assert.Equal(1, cache.MagazineCount); // retired, and still the owner's to give up
+            Assert.Equal(1, cache.Magazines.Count); // retired, and still the owner's to give up
         },
         () => TestSupport.AssertBalanced(cache, live: 1));
         cache.Shrink();

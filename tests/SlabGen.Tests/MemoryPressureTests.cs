@@ -68,7 +68,7 @@ public unsafe class MemoryPressureTests(ITestOutputHelper output)
             Assert.Equal(PressureLevel.High, MemoryPressure.LastLevel);
             Assert.Equal(0, idle.CachedObjects());
             Assert.Equal(0, idle.GetSlabInfo().NumSlabs);
-            Assert.Equal(0, idle.PageBlocks);
+            Assert.Equal(0, idle.Pages.Blocks);
             Assert.True(busy.CachedObjects() > 0, "a cache used since the last pass is reaped, not shrunk");
             Assert.True(MemoryPressure.Shrunk > shrunk);
             Assert.Equal(0, SlabAllocator.ResidentFreeBytes); // every resident free block went back to the OS

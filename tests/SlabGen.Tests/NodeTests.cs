@@ -18,8 +18,8 @@ public unsafe class NodeTests
                 fromNode0.Add((nint)cache.Alloc());
         });
         foreach (nint p in fromNode0)
-            Assert.Equal(0, cache.NodeOfObject((void*)p));
-        Assert.Equal(0, cache.NodeState(1).Slabs);
+            Assert.Equal(0, TestSupport.NodeOfObject(cache, (void*)p));
+        Assert.Equal(0, TestSupport.NodeState(cache, 1).Slabs);
 
         // Freed on a CPU of node 1: they must go back to node 0's lists, not into node 1's arrays.
         TestSupport.OnCpu(1, () =>
@@ -29,7 +29,7 @@ public unsafe class NodeTests
         });
         cache.Shrink();
         Assert.True(cache.GetStatistics().RemoteFrees > 0);
-        Assert.Equal(0, cache.NodeState(1).Slabs);
+        Assert.Equal(0, TestSupport.NodeState(cache, 1).Slabs);
         Assert.Equal(0, cache.GetSlabInfo().NumSlabs);
 
         var fromNode1 = new List<nint>();
@@ -39,16 +39,16 @@ public unsafe class NodeTests
                 fromNode1.Add((nint)cache.Alloc());
         });
         foreach (nint p in fromNode1)
-            Assert.Equal(1, cache.NodeOfObject((void*)p));
+            Assert.Equal(1, TestSupport.NodeOfObject(cache, (void*)p));
         TestSupport.OnCpu(0, () =>
         {
             foreach (nint p in fromNode1)
                 cache.Free((void*)p);
         });
         TestSupport.AssertBalanced(cache, 0);
-        var (slabs1, free1, limit1) = cache.NodeState(1);
+        var (slabs1, free1, limit1) = TestSupport.NodeState(cache, 1);
         Assert.True(slabs1 > 0 && free1 > 0 && free1 <= limit1 + cache.ObjectsPerSlab);
-        Assert.Equal(0, cache.NodeState(0).Slabs); // nothing of node 1 landed on node 0
+        Assert.Equal(0, TestSupport.NodeState(cache, 0).Slabs); // nothing of node 1 landed on node 0
     }
 
     [Fact]
@@ -57,6 +57,6 @@ public unsafe class NodeTests
         var topology = NodeTopology.Simulated(2, 6); // 3 CPUs per node
         using var cache = SlabCache.Create(TestSupport.Name("numa_limit"), new SlabCacheOptions { Size = 256, Topology = topology })!;
         for (int node = 0; node < 2; node++)
-            Assert.Equal((1 + 3) * cache.BatchCount + cache.ObjectsPerSlab, cache.NodeState(node).FreeLimit);
+            Assert.Equal((1 + 3) * cache.BatchCount + cache.ObjectsPerSlab, TestSupport.NodeState(cache, node).FreeLimit);
     }
 }

@@ -19,7 +19,7 @@ public unsafe class PageSourceTests
         nuint bytes = client.BlockBytes;
         for (int i = 0; i < 5; i++)
         {
-            Slab* slab = PageSource.AllocBlock(client);
+            Slab* slab = PageSource.AllocPages(client);
             Assert.True(slab != null);
             Assert.Equal(0u, (nuint)slab->Base % bytes);
             Assert.DoesNotContain((nint)slab->Base, blocks);
@@ -37,7 +37,7 @@ public unsafe class PageSourceTests
         }
         foreach (nint b in blocks)
         {
-            PageSource.FreeBlock(client, PageSource.VirtToSlab((void*)b, order));
+            PageSource.FreePages(client, PageSource.VirtToSlab((void*)b, order));
             Assert.Equal(PageSource.OwnerNone, PageSource.PageOwnerOf((void*)b)); // a freed block is nobody's at once
         }
         Assert.Equal(0, client.Blocks);
@@ -49,26 +49,26 @@ public unsafe class PageSourceTests
     public void Freed_blocks_stay_resident_come_back_first_and_age_out()
     {
         var client = new PageSource.PageClient(PageSource.OwnerLarge, 0);
-        Slab* a = PageSource.AllocBlock(client);
+        Slab* a = PageSource.AllocPages(client);
         byte* baseA = a->Base;
         baseA[100] = 42;
-        PageSource.FreeBlock(client, a);
+        PageSource.FreePages(client, a);
         Assert.Single(client.Resident);
-        Slab* b = PageSource.AllocBlock(client);
+        Slab* b = PageSource.AllocPages(client);
         Assert.True(b->Base == baseA);
         Assert.Equal(42, baseA[100]); // not discarded: the same page came back
         Assert.Empty(client.Resident);
-        Slab* c = PageSource.AllocBlock(client);
-        PageSource.FreeBlock(client, b);
-        PageSource.FreeBlock(client, c);
+        Slab* c = PageSource.AllocPages(client);
+        PageSource.FreePages(client, b);
+        PageSource.FreePages(client, c);
         Assert.Equal(2, client.Resident.Count);
         PageSource.AgeResident(); // first pass: the low-water mark starts from here
         Assert.Equal(2, client.Resident.Count);
-        Slab* d = PageSource.AllocBlock(client); // one is reused during the interval...
+        Slab* d = PageSource.AllocPages(client); // one is reused during the interval...
         Assert.True(d != null);
         PageSource.AgeResident(); // ...so only the one that sat idle the whole interval goes
         Assert.Empty(client.Resident);
-        PageSource.FreeBlock(client, d);
+        PageSource.FreePages(client, d);
         Assert.Equal(1, PageSource.ReleaseResident(client));
         Assert.Equal(0, client.Blocks);
         client.Close();
@@ -89,10 +89,10 @@ public unsafe class PageSourceTests
     public void An_arena_whose_blocks_are_all_back_is_released()
     {
         var client = new PageSource.PageClient(PageSource.OwnerLarge, PageSource.MaxOrder);
-        Slab* only = PageSource.AllocBlock(client);
+        Slab* only = PageSource.AllocPages(client);
         int arena = PageSource.ArenaOf(only->Base);
         Assert.Equal(PageSource.OwnerLarge, PageSource.ArenaOwner[arena]);
-        PageSource.FreeBlock(client, only);
+        PageSource.FreePages(client, only);
         Assert.Equal(PageSource.OwnerLarge, PageSource.ArenaOwner[arena]); // resident until released
         PageSource.ReleaseResident(client);
         Assert.Equal(PageSource.OwnerNone, PageSource.ArenaOwner[arena]);

@@ -39,7 +39,7 @@ public unsafe class ReapTests
         TestSupport.Churn(cache, 300);
         cache.Reap();
         long cached = cache.CachedObjects();
-        TestSupport.Churn(cache, 300); // takes from and gives to the magazine and the barn again
+        TestSupport.Churn(cache, 300); // takes from and gives to the magazine and the depot again
         cache.Reap();
         Assert.True(cache.CachedObjects() >= cached - 60, "a touched cache lost more than one batch");
     }

@@ -203,7 +203,7 @@ public unsafe class SlabCacheTests
         cache.Dispose();
         Assert.True(cache.IsDisposed);
         Assert.Null(SlabAllocator.Find(name));
-        Assert.Equal(0, cache.PageBlocks);
+        Assert.Equal(0, cache.Pages.Blocks);
         Assert.Throws<ObjectDisposedException>(() => cache.Alloc());
         cache.Dispose(); // twice is fine
         using var reborn = SlabCache.Create(name, 128)!; // the name is free again
@@ -222,7 +222,7 @@ public unsafe class SlabCacheTests
         Assert.True(cache.Shrink() > 0);
         SlabInfoRow row = cache.GetSlabInfo();
         Assert.Equal((0L, 0L, 0L), (row.NumSlabs, row.ActiveObjs, row.SharedAvail));
-        Assert.Equal(0, cache.PageBlocks);
+        Assert.Equal(0, cache.Pages.Blocks);
         SlabStatistics s = cache.GetStatistics();
         Assert.Equal(objs.Length, s.Allocations);
         Assert.Equal(objs.Length, s.Frees);
@@ -234,14 +234,14 @@ public unsafe class SlabCacheTests
         using var cache = SlabCache.Create(TestSupport.Name("stats"), 32)!;
         for (int round = 0; round < 10; round++)
         {
-            // More than a magazine, a full barn, a per-CPU array and a shared array hold together: every layer is used.
+            // More than a magazine, a full depot, a per-CPU array and a shared array hold together: every layer is used.
             TestSupport.Churn(cache, 2000);
         }
         SlabStatistics s = cache.GetStatistics();
         Assert.Equal(20000, s.Allocations);
         Assert.Equal(20000, s.Frees);
         Assert.True(s.AllocMiss > 0 && s.FreeMiss > 0 && s.AllocHit > s.AllocMiss);
-        Assert.True(s.BarnGet > 0 && s.BarnPut > 0);
+        Assert.True(s.DepotGet > 0 && s.DepotPut > 0);
         Assert.True(s.Grown >= 2000 / cache.ObjectsPerSlab);
         TestSupport.AssertBalanced(cache, live: 0);
     }
@@ -253,13 +253,13 @@ public unsafe class SlabCacheTests
         var t = new Thread(() => TestSupport.Churn(cache, 50));
         t.Start();
         t.Join();
-        Assert.Equal(1, cache.MagazineCount);
-        for (int i = 0; i < 20 && cache.MagazineCount > 0; i++)
+        Assert.Equal(1, cache.Magazines.Count);
+        for (int i = 0; i < 20 && cache.Magazines.Count > 0; i++)
         {
             GC.Collect();
             GC.WaitForPendingFinalizers();
         }
-        Assert.Equal(0, cache.MagazineCount);
+        Assert.Equal(0, cache.Magazines.Count);
         TestSupport.AssertBalanced(cache, live: 0);
     }
 
@@ -293,7 +293,7 @@ public unsafe class SlabCacheTests
                         second.Free((void*)objs[i]);
                     }
                 }
-                Assert.Equal(1, second.MagazineCount);
+                Assert.Equal(1, second.Magazines.Count);
                 Assert.Equal(150, second.GetStatistics().Allocations);
                 TestSupport.AssertBalanced(second, live: 0);
             }

@@ -120,7 +120,7 @@ public unsafe class StressTests
             *p = i;
             objs[i] = (nint)p;
         }
-        long slabBytes = (long)cache.PageBlocks << (PageSource.PageShift + cache.Order);
+        long slabBytes = (long)cache.Pages.Blocks << (PageSource.PageShift + cache.Order);
         long metadata = PageSource.MetadataBytes - metadataBefore; // this cache's descriptor tables (other tests may add a little)
         long payload = 64L * Count;
         Assert.True(slabBytes + metadata <= payload * 110 / 100,
@@ -132,6 +132,6 @@ public unsafe class StressTests
         }
         cache.Shrink();
         Assert.Equal(0, cache.GetSlabInfo().NumSlabs);
-        Assert.Equal(0, cache.PageBlocks);
+        Assert.Equal(0, cache.Pages.Blocks);
     }
 }

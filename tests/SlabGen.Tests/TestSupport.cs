@@ -83,6 +83,17 @@ internal static class TestSupport
             body();
     }
 
+    /// <summary>Per node: (total slabs, free objects in slabs, free_limit), read under the node's list lock.</summary>
+    public static (int Slabs, long FreeObjects, long FreeLimit) NodeState(SlabCache cache, int node)
+    {
+        KmemCacheNode n = cache.Nodes[node];
+        using (n.ListLock.EnterScope())
+            return (n.TotalSlabs, n.FreeObjects, n.FreeLimit);
+    }
+
+    /// <summary>The node whose lists own <paramref name="obj"/>'s slab.</summary>
+    public static unsafe int NodeOfObject(SlabCache cache, void* obj) => PageAlloc.PageSource.VirtToSlab(obj, cache.Order)->Node;
+
     /// <summary>Everything the caching layers hold, plus the slab state, must add up to the live objects.</summary>
     public static void AssertBalanced(SlabCache cache, long live)
     {
@@ -91,6 +102,6 @@ internal static class TestSupport
         Assert.Equal(row.NumSlabs * row.ObjPerSlab, row.NumObjs);
         Assert.Equal(live + cached, row.ActiveObjs);
         Assert.True(row.ActiveSlabs <= row.NumSlabs);
-        Assert.Equal(row.NumSlabs, cache.PageBlocks);
+        Assert.Equal(row.NumSlabs, cache.Pages.Blocks);
     }
 }

@@ -21,7 +21,7 @@ public unsafe class TuneTests
         cache.Tune(32, 8, 2);
         Assert.Equal((32, 8, 2), (cache.Limit, cache.BatchCount, cache.SharedFactor));
         int cpusOnNode = NodeTopology.Machine.CpusOnNode(0);
-        Assert.Equal((1L + cpusOnNode) * 8 + cache.ObjectsPerSlab, cache.NodeState(0).FreeLimit);
+        Assert.Equal((1L + cpusOnNode) * 8 + cache.ObjectsPerSlab, TestSupport.NodeState(cache, 0).FreeLimit);
         TestSupport.AssertBalanced(cache, live.Count);
         Assert.True(cache.GetSlabInfo().SharedAvail <= 16);
         foreach (nint p in live)
@@ -60,8 +60,8 @@ public unsafe class TuneTests
         live.RemoveRange(0, 350);
         SlabInfoRow before = cache.GetSlabInfo();
         long cachedBefore = cache.CachedObjects();
-        Assert.True(cache.BarnObjects(0) > 0); // the barn's sheaves must survive a failed tune too
-        int arrays = cache.Topology.CpuCount + 2 * cache.NodeCount; // per-CPU arrays, shared arrays, then barns
+        Assert.True(cache.Nodes[0].DepotObjects() > 0); // the depot's full magazines must survive a failed tune too
+        int arrays = cache.Topology.CpuCount + 2 * cache.NodeCount; // per-CPU arrays, shared arrays, then depots
         for (int failAt = 0; failAt < arrays; failAt++)
         {
             using (FaultInjection.FailAfter(failAt))

@@ -10,6 +10,22 @@ namespace SlabGen.Core;
 [StructLayout(LayoutKind.Sequential, Size = 64)]
 internal unsafe struct ArrayCache
 {
+    /// <summary>
+    /// The batch count of a node's shared array, which is never refilled or flushed by batch of its own (the kernel
+    /// passes <c>0xbaadf00d</c> to <c>alloc_arraycache</c> for it): a value nobody uses, that shows in a dump.
+    /// </summary>
+    public const int SharedBatchCount = 0xbaadf00;
+
+    /// <summary>
+    /// The share of an untouched array a reap pass gives back: <c>(limit + 4) / 5</c> (<c>drain_array_locked</c>), or half
+    /// of what it holds when that is less.
+    /// </summary>
+    public static int ReapShare(int limit, int avail)
+    {
+        int toFree = (limit + 4) / 5;
+        return toFree > avail ? (avail + 1) / 2 : toFree;
+    }
+
     public int Avail;
     public int Limit;
     public int BatchCount;

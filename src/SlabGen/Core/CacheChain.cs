@@ -13,8 +13,29 @@ internal static class CacheChain
     /// <summary>Live caches at most; slot 0 is never used, so an owner table entry of 0 means "nobody".</summary>
     public const int MaxCaches = Policy.SlabLimits.MaxCaches;
 
-    /// <summary><c>slab_mutex</c>: creation, destruction, tuning and reaping of caches take it.</summary>
+    /// <summary><c>slab_mutex</c>: creation, destruction, tuning and reaping of caches take it (lock order level 1).</summary>
     public static readonly Lock Mutex = new();
+
+    /// <summary>Takes <see cref="Mutex"/> for a <c>using</c> scope, in lock order.</summary>
+    public static LockOrder.Scope Enter() => LockOrder.Enter(Mutex, LockOrder.Level.ChainMutex);
+
+    /// <summary>Takes <see cref="Mutex"/> when <paramref name="blocking"/>, else only if it is free; release with <see cref="Exit"/>.</summary>
+    public static bool TryEnter(bool blocking)
+    {
+        if (blocking)
+            Mutex.Enter();
+        else if (!Mutex.TryEnter())
+            return false;
+        LockOrder.Acquiring(LockOrder.Level.ChainMutex);
+        return true;
+    }
+
+    /// <summary>Releases <see cref="Mutex"/> taken by <see cref="TryEnter"/>.</summary>
+    public static void Exit()
+    {
+        LockOrder.Released(LockOrder.Level.ChainMutex);
+        Mutex.Exit();
+    }
 
     private static readonly List<SlabCache> s_chain = new();
     private static readonly SlabCache?[] s_bySlot = new SlabCache?[MaxCaches];
@@ -38,7 +59,7 @@ internal static class CacheChain
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     private static void Boot()
     {
-        lock (Mutex)
+        using (Enter())
         {
             if (s_state == SlabState.Down)
                 KmemCacheInit();

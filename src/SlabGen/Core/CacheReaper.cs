@@ -84,10 +84,8 @@ internal static class CacheReaper
     /// <summary>One pass over every cache; returns the slabs given back. A background pass skips a busy chain.</summary>
     public static int ReapAll(bool blocking)
     {
-        if (!blocking && !CacheChain.Mutex.TryEnter())
+        if (!CacheChain.TryEnter(blocking))
             return 0;
-        if (blocking)
-            CacheChain.Mutex.Enter();
         try
         {
             int freed = 0;
@@ -100,7 +98,7 @@ internal static class CacheReaper
         }
         finally
         {
-            CacheChain.Mutex.Exit();
+            CacheChain.Exit();
             SlabErrors.Flush();
         }
     }

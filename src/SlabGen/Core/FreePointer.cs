@@ -10,7 +10,7 @@ namespace SlabGen.Core;
 /// writer's choice: a forged or damaged value decodes to a pointer outside the slab, which the consumer refuses.
 /// </summary>
 /// <remarks>
-/// The word also records that the object is free, in whatever layer it sits (a thread magazine, a barn, a per-CPU or
+/// The word also records that the object is free, in whatever layer it sits (a thread magazine, a depot, a per-CPU or
 /// shared array, or its slab), which is what lets every free entry point catch a double free at the second free:
 /// <list type="bullet">
 /// <item>on a slab's freelist it holds the next free object of that slab, or <see cref="End"/> for the last one;</item>

@@ -168,9 +168,7 @@ internal static class MemoryPressure
     private static SlabCache[]? SeeActivity(bool blocking)
     {
         SlabCache[] caches;
-        if (blocking)
-            CacheChain.Mutex.Enter();
-        else if (!CacheChain.Mutex.TryEnter())
+        if (!CacheChain.TryEnter(blocking))
             return null;
         try
         {
@@ -178,7 +176,7 @@ internal static class MemoryPressure
         }
         finally
         {
-            CacheChain.Mutex.Exit();
+            CacheChain.Exit();
         }
         var idle = new System.Collections.Generic.List<SlabCache>();
         foreach (SlabCache cache in caches)

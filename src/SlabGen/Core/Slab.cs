@@ -54,6 +54,9 @@ internal unsafe struct Slab
 
     public SlabList List;
 
+    /// <summary>The block is 2^Order pages: set for a large kmalloc block, whose order is all kfree needs to know.</summary>
+    public byte Order;
+
     /// <summary>The node whose lists own this slab.</summary>
     public ushort Node;
 }

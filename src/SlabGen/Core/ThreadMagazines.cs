@@ -137,7 +137,7 @@ internal static unsafe class ThreadMagazines
                     continue;
                 Magazine* m = Magazine.FromEntry(table[slot]);
                 if (Volatile.Read(ref m->Tag) != 0)
-                    CacheChain.BySlot(slot)?.RetireMagazine(m);
+                    CacheChain.BySlot(slot)?.Magazines.ReleaseExited(m);
                 Magazine.Destroy(m);
             }
             VirtualMemory.Unmap((byte*)table, TableBytes);
@@ -154,6 +154,7 @@ internal static unsafe class ThreadMagazines
             lock (s_lock)
                 s_tables.Remove(Table);
             Table.Release();
+            SlabErrors.Flush();
         }
     }
 }

@@ -41,7 +41,7 @@ internal static unsafe class PageSource
     /// Per page of the reserve: the slot of the cache whose live slab holds it, <see cref="OwnerLarge"/> for a live large
     /// kmalloc block, else <see cref="OwnerNone"/>: a block on a free or resident list, or never handed out, belongs to
     /// nobody, so a stale or forged pointer into it is refused without reading it. Set by <see cref="Publish"/> once a
-    /// block is ready for use and cleared by <see cref="FreeBlock"/> before it is given back (the kernel's
+    /// block is ready for use and cleared by <see cref="FreePages"/> before it is given back (the kernel's
     /// <c>PageSlab</c> / <c>slab->slab_cache</c> test in <c>virt_to_cache</c>).
     /// </summary>
     public static readonly int* PageOwner;
@@ -107,6 +107,9 @@ internal static unsafe class PageSource
         return Pages[off >> ArenaShift] + ((off & ArenaMask) >> (PageShift + order));
     }
 
+    /// <summary>Takes the page source's lock for a <c>using</c> scope (lock order level 7, the last).</summary>
+    private static LockOrder.Scope EnterLock() => LockOrder.Enter(s_lock, LockOrder.Level.PageSource);
+
     /// <summary>Bytes of <see cref="PageOwner"/> that cover one arena.</summary>
     private const long OwnerBytesPerArena = (1L << (ArenaShift - PageShift)) * sizeof(int);
 
@@ -146,9 +149,9 @@ internal static unsafe class PageSource
     public static long ResidentFreeBytes => Volatile.Read(ref s_residentFreeBytes);
 
     /// <summary>Takes one block of 2^<see cref="PageClient.Order"/> pages for <paramref name="client"/> (<c>alloc_pages</c>); null when the reserve is exhausted.</summary>
-    public static Slab* AllocBlock(PageClient client)
+    public static Slab* AllocPages(PageClient client)
     {
-        lock (s_lock)
+        using (EnterLock())
         {
             Slab* slab;
             if (client.Resident.Count > 0)
@@ -186,12 +189,12 @@ internal static unsafe class PageSource
     /// <summary>
     /// Gives a block back (<c>free_unref_page</c>): it stays resident on the client's free list, so a cache that
     /// crosses its <c>free_limit</c> and grows again moments later pays no page faults; past
-    /// <see cref="MaxResidentFreeBytes"/> its pages go back to the OS at once (<see cref="ReleaseBlock"/>).
+    /// <see cref="MaxResidentFreeBytes"/> its pages go back to the OS at once (<see cref="ReleasePages"/>).
     /// </summary>
-    public static void FreeBlock(PageClient client, Slab* slab)
+    public static void FreePages(PageClient client, Slab* slab)
     {
         SetPageOwner(slab->Base, client.Order, OwnerNone); // from here on no pointer into the block is anybody's
-        lock (s_lock)
+        using (EnterLock())
         {
             s_blockBytes -= (long)client.BlockBytes;
             client.Blocks--;
@@ -202,7 +205,7 @@ internal static unsafe class PageSource
                 return;
             }
         }
-        ReleaseBlock(client, slab);
+        ReleasePages(client, slab);
     }
 
     /// <summary>
@@ -212,13 +215,13 @@ internal static unsafe class PageSource
     public static int AgeResident()
     {
         PageClient[] clients;
-        lock (s_lock)
+        using (EnterLock())
             clients = s_clients.ToArray();
         int released = 0;
         foreach (PageClient client in clients)
         {
             int idle;
-            lock (s_lock)
+            using (EnterLock())
             {
                 idle = client.ResidentLow;
                 client.ResidentLow = client.Resident.Count - idle;
@@ -235,7 +238,7 @@ internal static unsafe class PageSource
         while (released < max)
         {
             Slab* slab;
-            lock (s_lock)
+            using (EnterLock())
             {
                 if (client.Resident.Count == 0)
                     break;
@@ -243,18 +246,18 @@ internal static unsafe class PageSource
                 client.ResidentLow = Math.Min(client.ResidentLow, client.Resident.Count);
                 s_residentFreeBytes -= (long)client.BlockBytes;
             }
-            ReleaseBlock(client, slab);
+            ReleasePages(client, slab);
             released++;
         }
         return released;
     }
 
     /// <summary>Gives a block back for good (<c>__free_pages</c>): its physical pages return to the OS at once, its address range to the arena, and an arena with no blocks left to the reserve.</summary>
-    private static void ReleaseBlock(PageClient client, Slab* slab)
+    private static void ReleasePages(PageClient client, Slab* slab)
     {
         byte* block = slab->Base;
         VirtualMemory.Discard(block, client.BlockBytes);
-        lock (s_lock)
+        using (EnterLock())
         {
             int arenaIndex = (int)(((nuint)block - (nuint)Base) >> ArenaShift);
             Arena arena = s_arenas[arenaIndex]!;
@@ -331,7 +334,7 @@ internal static unsafe class PageSource
         {
             OwnerId = ownerId;
             Order = order;
-            lock (s_lock)
+            using (EnterLock())
                 s_clients.Add(this);
         }
 
@@ -339,7 +342,7 @@ internal static unsafe class PageSource
         public void Close()
         {
             ReleaseResident(this);
-            lock (s_lock)
+            using (EnterLock())
                 s_clients.Remove(this);
         }
 

@@ -4,8 +4,8 @@ namespace SlabGen;
 /// A cache's counters, as SLAB's STATS keeps them. Every allocation counts once as a hit (served by a magazine or
 /// a per-CPU array) or a miss (the per-CPU array had to refill from the node: <c>cache_alloc_refill</c>); every
 /// free once as a hit or a miss (the per-CPU array had to flush: <c>cache_flusharray</c>). A magazine refilled from,
-/// or emptied into, its node's barn serves the operation as a hit; <see cref="BarnGet"/> and <see cref="BarnPut"/>
-/// count those whole-sheaf exchanges. <see cref="QuarantinedSlabs"/> counts slabs found damaged and taken out of
+/// or emptied into, its node's depot serves the operation as a hit; <see cref="DepotGet"/> and <see cref="DepotPut"/>
+/// count those whole-full magazine exchanges. <see cref="QuarantinedSlabs"/> counts slabs found damaged and taken out of
 /// service (see <see cref="SlabError"/>).
 /// </summary>
 public readonly record struct SlabStatistics(
@@ -16,8 +16,8 @@ public readonly record struct SlabStatistics(
     long Grown,
     long Reaped,
     long RemoteFrees,
-    long BarnGet = 0,
-    long BarnPut = 0,
+    long DepotGet = 0,
+    long DepotPut = 0,
     long QuarantinedSlabs = 0)
 {
     /// <summary>Allocations counted: <see cref="AllocHit"/> + <see cref="AllocMiss"/>.</summary>

@@ -2,7 +2,7 @@ using System;
 using SlabGen.Core;
 using SlabGen.Policy;
 
-namespace SlabGen;
+namespace SlabGen.Core;
 
 /// <summary>
 /// The kmalloc size classes (<c>kmalloc_caches[]</c>, <c>kmalloc_info[]</c>): kmalloc-8 through kmalloc-8k, powers
@@ -42,14 +42,6 @@ internal static class KmallocCaches
         return s_caches[index]!;
     }
 
-    public static bool IsKmallocCache(SlabCache cache)
-    {
-        foreach (SlabCache? c in s_caches)
-            if (ReferenceEquals(c, cache))
-                return true;
-        return false;
-    }
-
     /// <summary><c>create_kmalloc_caches</c>: every class in size order, the way <c>kmalloc_info[]</c> lists them for display. Caller holds the chain mutex.</summary>
     public static void CreateAll()
     {
@@ -70,6 +62,7 @@ internal static class KmallocCaches
         {
             Size = size,
             Flags = SlabFlags.Panic,
+            Permanent = true, // kmalloc caches live as long as the process
         });
     }
 }

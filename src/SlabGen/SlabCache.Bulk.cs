@@ -13,8 +13,8 @@ public sealed unsafe partial class SlabCache
 
     /// <summary>
     /// Allocates <c>objects.Length</c> objects into <paramref name="objects"/> (<c>kmem_cache_alloc_bulk</c>): runs of
-    /// them are copied out of this thread's magazine at once, and the magazine is refilled by the slow path (a sheaf
-    /// from the barn, else a batch from the per-CPU array). All or nothing: if the cache cannot grow, the objects
+    /// them are copied out of this thread's magazine at once, and the magazine is refilled by the slow path (a full magazine
+    /// from the depot, else a batch from the per-CPU array). All or nothing: if the cache cannot grow, the objects
     /// taken so far go back and the exception propagates.
     /// </summary>
     public void AllocBulk(Span<nint> objects)
@@ -61,7 +61,7 @@ public sealed unsafe partial class SlabCache
             {
                 nint p = objects[done++];
                 if (p != 0)
-                    FreeMarked((void*)p); // empties the full magazine into the barn, or flushes a batch of it
+                    FreeMarked((void*)p); // empties the full magazine into the depot, or flushes a batch of it
             }
         }
         SlabErrors.Flush();

@@ -24,7 +24,7 @@ public static class SlabAllocator
         get
         {
             CacheChain.EnsureUp();
-            lock (CacheChain.Mutex)
+            using (CacheChain.Enter())
                 return CacheChain.Caches.ToArray();
         }
     }
@@ -33,7 +33,7 @@ public static class SlabAllocator
     public static SlabCache? Find(string name)
     {
         CacheChain.EnsureUp();
-        lock (CacheChain.Mutex)
+        using (CacheChain.Enter())
             return CacheChain.Find(name);
     }
 

@@ -170,7 +170,7 @@ public static unsafe class Kmalloc
         int arena = PageSource.ArenaOf(p);
         int owner = PageSource.PageOwnerOf(p);
         if (owner == PageSource.OwnerLarge || (owner == PageSource.OwnerNone && arena >= 0 && PageSource.ArenaOwner[arena] == PageSource.OwnerLarge))
-            return (nuint)PageSource.PageSize << LargeBlock(p, arena, freeing)->Objects;
+            return (nuint)PageSource.PageSize << LargeBlock(p, arena, freeing)->Order;
         if (s_fastOfSlot[owner]->IsObject(p))
             return (nuint)s_caches[s_indexOfSlot[owner]].Size;
         throw NotOurs(p, arena, owner);
@@ -205,11 +205,11 @@ public static unsafe class Kmalloc
         return KmallocLarge(size, throwOnFailure);
     }
 
-    /// <summary>A whole block of 2^order pages for a request above 8 KiB (<c>kmalloc_large</c>). The descriptor records the order in <c>Objects</c>.</summary>
+    /// <summary>A whole block of 2^order pages for a request above 8 KiB (<c>kmalloc_large</c>); its descriptor records the order.</summary>
     private static void* KmallocLarge(nuint size, bool throwOnFailure)
     {
         int order = GetOrder(size);
-        Slab* block = PageSource.AllocBlock(s_large[order]);
+        Slab* block = PageSource.AllocPages(s_large[order]);
         if (block == null)
         {
             if (!throwOnFailure)
@@ -217,7 +217,7 @@ public static unsafe class Kmalloc
             throw new OutOfMemoryException($"kmalloc: cannot allocate {size} bytes: the page source has no room for a block of order {order}.");
         }
         block->InUse = 1;
-        block->Objects = (ushort)order;
+        block->Order = (byte)order;
         PageSource.Publish(s_large[order], block);
         return block->Base;
     }
@@ -242,9 +242,9 @@ public static unsafe class Kmalloc
         if (owner != PageSource.OwnerLarge && !(owner == PageSource.OwnerNone && largeArena))
             throw NotOurs(p, arena, owner);
         Slab* block = LargeBlock(p, arena, freeing: true);
-        int order = block->Objects;
+        int order = block->Order;
         block->InUse = 0;
-        PageSource.FreeBlock(s_large[order], block);
+        PageSource.FreePages(s_large[order], block);
     }
 
     /// <summary>

@@ -21,7 +21,7 @@ public sealed unsafe partial class SlabCache
         t.Validate(Name);
         ThrowIfPopulating(nameof(Tune));
         bool ok;
-        lock (CacheChain.Mutex)
+        using (CacheChain.Enter())
         {
             ThrowIfDisposed();
             ok = TryInstallArrays(t);
@@ -48,45 +48,47 @@ public sealed unsafe partial class SlabCache
         int cpus = _topology.CpuCount;
         var newCpu = new nint[cpus];
         var newShared = new nint[_nodes.Length];
-        var newBarn = new nint[_nodes.Length];
+        var newDepot = new nint[_nodes.Length];
         bool ok = true;
         for (int cpu = 0; cpu < cpus && ok; cpu++)
             ok = (newCpu[cpu] = (nint)ArrayCache.Create(t.Limit, t.BatchCount)) != 0;
         for (int node = 0; node < _nodes.Length && ok && t.SharedFactor > 0; node++)
-            ok = (newShared[node] = (nint)ArrayCache.Create(t.SharedFactor * t.BatchCount, 0xbaadf00)) != 0;
+            ok = (newShared[node] = (nint)ArrayCache.Create(t.SharedFactor * t.BatchCount, ArrayCache.SharedBatchCount)) != 0;
         for (int node = 0; node < _nodes.Length && ok; node++)
-            ok = (newBarn[node] = (nint)Barn.Create(t.Limit)) != 0;
+            ok = (newDepot[node] = (nint)Depot.Create(t.Limit)) != 0;
         if (!ok)
         {
             foreach (nint ac in newCpu)
                 ArrayCache.Destroy((ArrayCache*)ac);
             foreach (nint ac in newShared)
                 ArrayCache.Destroy((ArrayCache*)ac);
-            foreach (nint b in newBarn)
-                Barn.Destroy((Barn*)b);
+            foreach (nint d in newDepot)
+                Depot.Destroy((Depot*)d);
             return false;
         }
 
         // Nothing below can fail. New magazines take the new limit; the old ones are drained (but for an entry an
         // owner's operation in flight may be using, which the owner gives back) and retired. A new magazine may meet
-        // an old barn until its node's is replaced below: of another size, they do not trade; of the same size, what
-        // they trade is drained with the old barn.
-        lock (_magazineLock)
+        // an old depot until its node's is replaced below: of another size, they do not trade; of the same size, what
+        // they trade is drained with the old depot.
+        using (_magazines.Enter())
         {
             _tunables = t;
-            StealMagazines(all: true, retire: true);
+            _magazines.Steal(all: true, retire: true);
         }
         for (int node = 0; node < _nodes.Length; node++)
-            ReplaceBarn(_nodes[node], (Barn*)newBarn[node]);
+            Depot.Destroy(_nodes[node].ReplaceDepot((Depot*)newDepot[node]));
 
         // do_ccupdate_local: swap each CPU's array under its guard, then drain the old one to the slabs.
         for (int cpu = 0; cpu < cpus; cpu++)
         {
             CpuSlot* slot = _cpuSlots + cpu;
-            CpuSlot.Acquire(slot);
-            ArrayCache* old = slot->Ac;
-            slot->Ac = (ArrayCache*)newCpu[cpu];
-            CpuSlot.Release(slot);
+            ArrayCache* old;
+            using (CpuSlot.Enter(slot))
+            {
+                old = slot->Ac;
+                slot->Ac = (ArrayCache*)newCpu[cpu];
+            }
             if (old != null)
             {
                 FreeToNodes(ArrayCache.Entry(old), old->Avail);
@@ -95,28 +97,12 @@ public sealed unsafe partial class SlabCache
         }
 
         // alloc_kmemlist: each node's shared array and free_limit.
-        for (int node = 0; node < _nodes.Length; node++)
-        {
-            KmemCacheNode n = _nodes[node];
-            Slab* destroy = null;
-            ArrayCache* oldShared;
-            using (n.ListLock.EnterScope())
-            {
-                oldShared = n.Shared;
-                n.Shared = (ArrayCache*)newShared[node];
-                n.FreeLimit = (1L + n.CpusOnNode) * t.BatchCount + _layout.ObjectsPerSlab;
-                if (oldShared != null)
-                    FreeBlock(n, ArrayCache.Entry(oldShared), oldShared->Avail, ref destroy);
-                while (n.FreeObjects > n.FreeLimit && n.SlabsFree != null)
-                    DetachFreeSlab(n, ref destroy);
-            }
-            SlabsDestroy(destroy);
-            ArrayCache.Destroy(oldShared);
-        }
+        foreach (KmemCacheNode n in _nodes)
+            ArrayCache.Destroy(n.ReplaceShared((ArrayCache*)newShared[n.Id], (1L + n.CpusOnNode) * t.BatchCount + _layout.ObjectsPerSlab));
         return true;
     }
 
-    /// <summary>Frees every per-CPU and shared array and every barn (all must be drained). Used by destroy and failed creation.</summary>
+    /// <summary>Frees every per-CPU and shared array and every depot (all must be drained). Used by destroy and failed creation.</summary>
     private void FreeArrays()
     {
         for (int cpu = 0; cpu < _topology.CpuCount; cpu++)
@@ -128,11 +114,7 @@ public sealed unsafe partial class SlabCache
         {
             ArrayCache.Destroy(n.Shared);
             n.Shared = null;
-            using (n.BarnLock.EnterScope())
-            {
-                Barn.Destroy(n.Barn);
-                n.Barn = null;
-            }
+            Depot.Destroy(n.ReplaceDepot(null));
         }
     }
 }

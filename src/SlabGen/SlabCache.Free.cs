@@ -6,7 +6,8 @@ using SlabGen.PageAlloc;
 
 namespace SlabGen;
 
-// The free slow path: magazine flush, the per-CPU array, cache_flusharray, free_block and slab destruction.
+// The free slow path: the double-free check, magazine flush to the depot or the per-CPU array, cache_flusharray, and
+// objects of other nodes straight back to their slabs.
 public sealed unsafe partial class SlabCache
 {
     /// <summary>
@@ -28,12 +29,12 @@ public sealed unsafe partial class SlabCache
     }
 
     /// <summary>
-    /// Frees an object already checked and marked free: hand this thread's full magazine to the node's barn as one
-    /// sheaf, else flush its oldest batch to the per-CPU array; or bypass a stolen magazine.
+    /// Frees an object already checked and marked free: hand this thread's full magazine to the node's depot whole,
+    /// else flush its oldest batch to the per-CPU array; or bypass a stolen magazine.
     /// </summary>
     private void FreeMarked(void* obj)
     {
-        Magazine* m = OwnMagazine();
+        Magazine* m = _magazines.Own();
         if (m != null)
         {
             Volatile.Write(ref m->InUse, 1);
@@ -41,7 +42,7 @@ public sealed unsafe partial class SlabCache
             {
                 if (Volatile.Read(ref m->Tag) == Fast.Tag)
                 {
-                    if (m->Avail == m->Limit && !BarnPutFull(m))
+                    if (m->Avail == m->Limit && !DepotPutFull(m))
                     {
                         // The oldest batch goes down a layer; the CPU counters record this free as a hit or a miss.
                         int batch = Math.Min(m->Avail, _tunables.BatchCount);
@@ -64,9 +65,23 @@ public sealed unsafe partial class SlabCache
         FreeToCpu(&obj, 1);
     }
 
+    /// <summary>A full magazine to the local node's depot, when every object in it is local (remote frees bypass the depot).</summary>
+    private bool DepotPutFull(Magazine* m)
+    {
+        KmemCacheNode n = LocalNode();
+        if (_nodes.Length > 1)
+        {
+            void** objs = Magazine.Entry(m);
+            for (int i = 0; i < m->Avail; i++)
+                if (SlabOf(objs[i])->Node != n.Id)
+                    return false;
+        }
+        return n.DepotPutFull(m);
+    }
+
     /// <summary>
     /// The second free of a double free, or chance: <paramref name="obj"/>'s free pointer word decodes into its own
-    /// slab. Under the list lock the word is decoded exactly: the object itself (free, cached in a magazine, barn or
+    /// slab. Under the list lock the word is decoded exactly: the object itself (free, cached in a magazine, depot or
     /// array), a free object of the slab or the end of the freelist (free, on its slab), or the slot was never handed
     /// out; each throws, with nothing changed. A word that only looked free by chance returns: the free goes on.
     /// </summary>
@@ -85,7 +100,7 @@ public sealed unsafe partial class SlabCache
                     nameof(obj));
             byte* next = (byte*)Fast.Fp.Decode(obj, *word);
             where = next == obj ? null
-                : next == Fast.Fp.End(obj) || IsFreedObject(slab, next) ? "it is on its slab's freelist"
+                : next == Fast.Fp.End(obj) || n.IsFreedObject(slab, next) ? "it is on its slab's freelist"
                 : "";
             if (where == "")
                 return; // live: its data happened to decode into its slab
@@ -108,7 +123,7 @@ public sealed unsafe partial class SlabCache
                 if (e[i] == obj)
                     return "it is in this thread's magazine";
         }
-        return "it is cached in another thread's magazine, a barn or a per-CPU array";
+        return "it is cached in another thread's magazine, a depot or a per-CPU array";
     }
 
     /// <summary>
@@ -119,8 +134,7 @@ public sealed unsafe partial class SlabCache
     private void FreeToCpu(void** objs, int count)
     {
         CpuSlot* slot = _cpuSlots + _topology.CurrentCpu();
-        CpuSlot.Acquire(slot);
-        try
+        using (CpuSlot.Enter(slot))
         {
             ThrowIfDisposed();
             int node = slot->Node;
@@ -139,7 +153,10 @@ public sealed unsafe partial class SlabCache
             {
                 slot->FreeMiss++;
                 while (ac->Avail + count > ac->Limit && ac->Avail > 0)
-                    CacheFlushArray(ac, node);
+                {
+                    int flushed = _nodes[node].FlushArray(ac);
+                    ArrayCache.RemoveOldest(ArrayCache.Entry(ac), ref ac->Avail, flushed);
+                }
                 // A batch larger than the whole array (a magazine filled before a Tune shrank the arrays) goes
                 // straight to the slabs.
                 int fit = Math.Min(count, ac->Limit - ac->Avail);
@@ -151,10 +168,6 @@ public sealed unsafe partial class SlabCache
                 slot->FreeHit++;
             new ReadOnlySpan<nint>(objs, count).CopyTo(new Span<nint>(ArrayCache.Entry(ac) + ac->Avail, count));
             ac->Avail += count;
-        }
-        finally
-        {
-            CpuSlot.Release(slot);
         }
     }
 
@@ -174,132 +187,14 @@ public sealed unsafe partial class SlabCache
         return local;
     }
 
-    /// <summary>
-    /// Flushes the oldest batch of a full per-CPU array (<c>cache_flusharray</c>): into the node's shared array if it
-    /// has room, else back to the slabs. Caller holds the CPU guard.
-    /// </summary>
-    private void CacheFlushArray(ArrayCache* ac, int nodeId)
-    {
-        int batchCount = Math.Min(ac->BatchCount, ac->Avail);
-        KmemCacheNode n = _nodes[nodeId];
-        Slab* destroy = null;
-        using (n.ListLock.EnterScope())
-        {
-            ArrayCache* shared = n.Shared;
-            int room = shared != null ? shared->Limit - shared->Avail : 0;
-            if (room > 0)
-            {
-                batchCount = Math.Min(batchCount, room);
-                new ReadOnlySpan<nint>(ArrayCache.Entry(ac), batchCount).CopyTo(new Span<nint>(ArrayCache.Entry(shared) + shared->Avail, batchCount));
-                shared->Avail += batchCount;
-            }
-            else
-                FreeBlock(n, ArrayCache.Entry(ac), batchCount, ref destroy);
-        }
-        SlabsDestroy(destroy);
-        ArrayCache.RemoveOldest(ArrayCache.Entry(ac), ref ac->Avail, batchCount);
-    }
-
-    /// <summary>
-    /// Returns objects to their slabs (<c>free_block</c>) and files each slab as partial or free; free slabs beyond
-    /// <c>free_limit</c> are chained on <paramref name="destroy"/> for the page source. Each object must still carry
-    /// the mark it got when it was freed: one that does not (overwritten while cached, or a second copy of an object
-    /// already back), or a slab whose count would go below zero, is reported and its slab quarantined. Caller holds
-    /// the list lock; every object belongs to node <paramref name="n"/>.
-    /// </summary>
-    private void FreeBlock(KmemCacheNode n, void** objs, int count, ref Slab* destroy)
-    {
-        FreePointer fp = Fast.Fp;
-        for (int i = 0; i < count; i++)
-        {
-            byte* obj = (byte*)objs[i];
-            Slab* slab = SlabOf(obj);
-            ulong* word = fp.Word(obj);
-            if (*word != fp.Key(obj) || slab->InUse == 0 || slab->List == SlabList.Quarantined)
-            {
-                FreeBlockDamaged(n, slab, obj, *word);
-                continue;
-            }
-            *word = fp.Encode(obj, slab->Freelist != null ? slab->Freelist : fp.End(obj));
-            slab->Freelist = obj;
-            slab->InUse--;
-            n.FreeObjects++;
-            // Re-file the slab only when its list changes: full -> partial, or -> free.
-            SlabList list = slab->InUse == 0 ? SlabList.Free : SlabList.Partial;
-            if (slab->List != list)
-            {
-                n.ListDel(slab);
-                n.ListAdd(slab, list);
-            }
-        }
-        while (n.FreeObjects > n.FreeLimit && n.SlabsFree != null)
-            DetachFreeSlab(n, ref destroy);
-    }
-
-    /// <summary>The cases <see cref="FreeBlock"/> does not put on a freelist. Caller holds the list lock.</summary>
-    private void FreeBlockDamaged(KmemCacheNode n, Slab* slab, byte* obj, ulong word)
-    {
-        if (slab->InUse == 0)
-        {
-            // Reported once: further objects of a slab already isolated for its count are expected to come back.
-            if (slab->List != SlabList.Quarantined)
-                Quarantine(n, slab, SlabErrorKind.CountCorrupt, obj, word,
-                    "Object freed into a slab with no object in use (freed twice, or the count was overwritten)");
-            return;
-        }
-        if (word != Fast.Fp.Key(obj))
-            Quarantine(n, slab, SlabErrorKind.ObjectOverwritten, obj, word,
-                "Object overwritten while free: use after free, or an overflow from its neighbour");
-        slab->InUse--; // back, but never reused: its slab is quarantined
-    }
-
-    /// <summary>Takes the first free slab off <paramref name="n"/>'s lists onto <paramref name="destroy"/>. Caller holds the list lock.</summary>
-    private void DetachFreeSlab(KmemCacheNode n, ref Slab* destroy)
-    {
-        Slab* slab = n.SlabsFree;
-        n.ListDel(slab);
-        n.FreeObjects -= slab->Objects;
-        slab->Frozen = 1;
-        slab->Next = destroy;
-        destroy = slab;
-    }
-
-    /// <summary>
-    /// Gives detached slabs back to the page source (<c>slabs_destroy</c>) after checking each one's freelist and
-    /// unused objects (<see cref="CheckFreeSlab"/>): a damaged one is reported and quarantined instead. Returns how many
-    /// were given back.
-    /// </summary>
-    private int SlabsDestroy(Slab* list)
-    {
-        int freed = 0;
-        while (list != null)
-        {
-            Slab* next = list->Next;
-            var check = CheckFreeSlab(list);
-            if (check.Intact)
-            {
-                PageSource.FreeBlock(_pages, list);
-                freed++;
-            }
-            else
-                QuarantineDetached(list, check);
-            list = next;
-        }
-        return freed;
-    }
-
     /// <summary>Returns objects of any nodes straight to their slabs, one list lock per node (<c>free_block</c> per node).</summary>
-    private void FreeToNodes(void** objs, int count)
+    internal void FreeToNodes(void** objs, int count)
     {
         while (count > 0)
         {
             int node = SlabOf(objs[0])->Node;
             int mine = _nodes.Length > 1 ? PartitionLocal(objs, count, node) : count;
-            KmemCacheNode n = _nodes[node];
-            Slab* destroy = null;
-            using (n.ListLock.EnterScope())
-                FreeBlock(n, objs, mine, ref destroy);
-            SlabsDestroy(destroy);
+            _nodes[node].FreeToSlabs(objs, mine);
             objs += mine;
             count -= mine;
         }
@@ -307,4 +202,7 @@ public sealed unsafe partial class SlabCache
 
     /// <summary>The slab descriptor of one of this cache's objects (<c>virt_to_slab</c>).</summary>
     private Slab* SlabOf(void* obj) => PageSource.VirtToSlab(obj, _layout.Order);
+
+    /// <summary>The node whose lists own <paramref name="obj"/>'s slab.</summary>
+    private KmemCacheNode NodeOf(void* obj) => _nodes[SlabOf(obj)->Node];
 }

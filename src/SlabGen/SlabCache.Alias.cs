@@ -7,14 +7,12 @@ namespace SlabGen;
 // Merged aliases (find_mergeable / __kmem_cache_alias): other names served by this cache.
 public sealed unsafe partial class SlabCache
 {
-    private readonly List<string> _aliases = new();
-
     /// <summary>Names merged into this cache (what <c>slabinfo -a</c> lists).</summary>
     public IReadOnlyList<string> Aliases
     {
         get
         {
-            lock (CacheChain.Mutex)
+            using (CacheChain.Enter())
                 return _aliases.ToArray();
         }
     }
@@ -23,7 +21,7 @@ public sealed unsafe partial class SlabCache
     internal string AddAlias(string name, int size, int align, string? scope = null)
     {
         ValidateName(name);
-        lock (CacheChain.Mutex)
+        using (CacheChain.Enter())
         {
             name = ScopedName(name, scope);
             ThrowIfDisposed();
@@ -47,7 +45,7 @@ public sealed unsafe partial class SlabCache
 
     internal void RemoveAlias(string name)
     {
-        lock (CacheChain.Mutex)
+        using (CacheChain.Enter())
             _aliases.Remove(name);
     }
 }

@@ -22,7 +22,7 @@ public static class SlabInfo
         ArgumentNullException.ThrowIfNull(writer);
         CacheChain.EnsureUp();
         SlabInfoRow[] rows;
-        lock (CacheChain.Mutex)
+        using (CacheChain.Enter())
         {
             rows = new SlabInfoRow[CacheChain.Caches.Count];
             for (int i = 0; i < rows.Length; i++)
@@ -58,7 +58,7 @@ public static class SlabInfo
             throw new FormatException($"slabinfo: expected \"<name> <limit> <batchcount> <shared>\", got \"{line}\".");
         CacheChain.EnsureUp();
         SlabCache? cache;
-        lock (CacheChain.Mutex)
+        using (CacheChain.Enter())
             cache = CacheChain.Find(parts[0]);
         if (cache == null)
             throw new ArgumentException($"slabinfo: no slab cache named '{parts[0]}'.", nameof(line));

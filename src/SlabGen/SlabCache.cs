@@ -1,35 +1,66 @@
 using System;
 using System.Collections.Generic;
-using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Threading;
 using SlabGen.Core;
-using SlabGen.Policy;
 using SlabGen.PageAlloc;
+using SlabGen.Policy;
 
 namespace SlabGen;
 
 /// <summary>
 /// A slab cache (<c>struct kmem_cache</c>): objects of one size served from native memory through per-thread
-/// magazines, per-node barns of full sheaves, per-CPU array caches and per-node shared arrays in front of per-node
+/// magazines, per-node depots of full magazines, per-CPU array caches and per-node shared arrays in front of per-node
 /// slab lists.
 /// </summary>
+/// <remarks>
+/// Purpose, for a reader of the kernel: what <c>kmem_cache</c> holds (name, sizes, ctor, flags, tunables, the per-CPU
+/// arrays, the nodes) is declared here, in this file, and nowhere else; the nodes own their lists and depots
+/// (<see cref="KmemCacheNode"/>), the magazine registry owns the thread magazines and the steal protocol
+/// (<see cref="MagazineRegistry"/>), and the other files of this class are the paths through them: allocation, free,
+/// bulk, tuning, shrinking and reaping, destroy, and what the cache reports.
+/// Lock order: 1. the chain mutex (<c>slab_mutex</c>) 2. the magazine registry's lock 3. the magazine handshake
+/// 4. a CPU guard 5. a node's depot lock 6. a node's <c>list_lock</c> 7. the page source's lock (<see cref="LockOrder"/>).
+/// </remarks>
 public sealed unsafe partial class SlabCache : IDisposable
 {
+    /// <summary>What the inlined fast paths read: slot, tag, the object test and the free pointer.</summary>
     internal readonly FastPath Fast;
+
+    /// <summary>Sizes, offsets and order (<c>calculate_sizes</c>, <c>calculate_order</c>).</summary>
     private readonly SlabLayout _layout;
+
+    /// <summary>Runs on each object when its slab is populated.</summary>
     private readonly delegate*<void*, void> _ctor;
+
     private readonly NodeTopology _topology;
+
+    /// <summary>One <c>kmem_cache_node</c> per memory node.</summary>
     private readonly KmemCacheNode[] _nodes;
+
+    /// <summary>This cache's blocks in the page source.</summary>
     private readonly PageSource.PageClient _pages;
+
+    /// <summary>The thread magazines and the steal protocol.</summary>
+    private readonly MagazineRegistry _magazines;
+
+    /// <summary>Names merged into this cache (<c>slabinfo -a</c>). Guarded by the chain mutex.</summary>
+    private readonly List<string> _aliases = new();
+
+    /// <summary>A cache that lives as long as the process (the kmalloc caches): destroy refuses it.</summary>
+    private readonly bool _permanent;
+
+    /// <summary>One <see cref="CpuSlot"/> per CPU: its guard, its array, its counters.</summary>
     private CpuSlot* _cpuSlots;
+
     private volatile bool _disposed;
+
+    /// <summary><c>limit</c>, <c>batchcount</c>, <c>shared</c>; replaced whole by <see cref="Tune"/> under the magazine lock.</summary>
     private Tunables _tunables;
 
-    private long _grown;
-    private long _reaped;
+    /// <summary>Slabs made (<c>grown</c>) and given back by reap passes (<c>reaped</c>).</summary>
+    private long _grown, _reaped;
 
     /// <summary>
     /// Slabs being populated right now (<see cref="CacheGrow"/>, which runs the ctor with no lock held). Counted
@@ -41,17 +72,19 @@ public sealed unsafe partial class SlabCache : IDisposable
     [ThreadStatic] private static SlabCache? t_populating;
 
     private SlabCache(string name, SlabFlags flags, in SlabLayout layout, delegate*<void*, void> ctor,
-        NodeTopology topology, int slot, int tag)
+        NodeTopology topology, int slot, int tag, bool permanent)
     {
         Name = name;
         Flags = flags;
         _layout = layout;
         _ctor = ctor;
         _topology = topology;
+        _permanent = permanent;
         Fast = new FastPath(slot, tag, layout, NewSecret());
+        _magazines = new MagazineRegistry(this);
         _nodes = new KmemCacheNode[topology.NodeCount];
         for (int node = 0; node < _nodes.Length; node++)
-            _nodes[node] = new KmemCacheNode(node, topology.CpusOnNode(node));
+            _nodes[node] = new KmemCacheNode(this, node, topology.CpusOnNode(node));
         if (FaultInjection.ShouldFail())
             throw new OutOfMemoryException($"slab cache '{name}': cannot allocate its per-CPU slots (injected failure).");
         _cpuSlots = (CpuSlot*)NativeMemory.AlignedAlloc((nuint)(topology.CpuCount * sizeof(CpuSlot)), 64);
@@ -122,6 +155,14 @@ public sealed unsafe partial class SlabCache : IDisposable
 
     internal NodeTopology Topology => _topology;
 
+    internal SlabLayout Layout => _layout;
+
+    internal PageSource.PageClient Pages => _pages;
+
+    internal KmemCacheNode[] Nodes => _nodes;
+
+    internal MagazineRegistry Magazines => _magazines;
+
     /// <summary>Creates a cache (<c>kmem_cache_create</c>).</summary>
     /// <param name="name">Unique name, no whitespace (slabinfo rows are split on it).</param>
     /// <param name="size">Object size in bytes, 1 to 4 MiB.</param>
@@ -139,7 +180,7 @@ public sealed unsafe partial class SlabCache : IDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         CacheChain.EnsureUp();
-        lock (CacheChain.Mutex)
+        using (CacheChain.Enter())
             return CreateLocked(name, options);
     }
 
@@ -166,7 +207,7 @@ public sealed unsafe partial class SlabCache : IDisposable
         SlabCache? cache = null;
         try
         {
-            cache = new SlabCache(name, options.Flags, layout, options.Ctor, topology, slot, tag);
+            cache = new SlabCache(name, options.Flags, layout, options.Ctor, topology, slot, tag, options.Permanent);
             // setup_cpu_cache: boot-sized arrays until the allocator is fully up, tuned ones after.
             Tunables initial = requested ?? (CacheChain.State == SlabState.Full
                 ? Tunables.ForSize(layout.Size, topology.CpuCount)
@@ -303,104 +344,6 @@ public sealed unsafe partial class SlabCache : IDisposable
         if (t_populating == this)
             throw new InvalidOperationException(
                 $"slab cache '{Name}': its constructor called {operation} on the cache it is constructing objects for; a ctor must not allocate from, free to, shrink, tune, reap or destroy its own cache.");
-    }
-
-    /// <summary>
-    /// Destroys the cache (<c>kmem_cache_destroy</c>): returns every slab to the page source and leaves the chain.
-    /// It either refuses, leaving the cache usable, or succeeds with every object back: while it decides, no other
-    /// thread can move objects between the cache's layers (each thread's magazine is retired and its slow paths wait
-    /// on the magazine lock; every CPU guard is held), and once it has succeeded every later operation on the cache
-    /// throws <see cref="ObjectDisposedException"/>.
-    /// </summary>
-    /// <remarks>
-    /// An <c>Alloc</c> on another thread that had already passed its magazine's ownership check when <c>Dispose</c>
-    /// began either shows as an allocated object (and destroy refuses) or is undone, and throws
-    /// <see cref="ObjectDisposedException"/> like every later call (see the magazine's handshake in docs/design.md).
-    /// </remarks>
-    /// <exception cref="InvalidOperationException">Objects are still allocated, another thread is populating a slab, or
-    /// the cache is a kmalloc cache or has aliases; the cache stays usable.</exception>
-    public void Dispose()
-    {
-        lock (CacheChain.Mutex)
-        {
-            if (_disposed)
-                return;
-            ThrowIfPopulating(nameof(Dispose));
-            if (KmallocCaches.IsKmallocCache(this))
-                throw new InvalidOperationException($"slab cache '{Name}' is a kmalloc cache; it lives as long as the process.");
-            if (_aliases.Count > 0)
-                throw new InvalidOperationException($"slab cache '{Name}' still has {_aliases.Count} merged alias(es): {string.Join(", ", _aliases)}.");
-            lock (_magazineLock)
-            {
-                // Every magazine locked: fast paths go around it, slow paths wait for _magazineLock or a CPU guard.
-                List<(nint Magazine, int Tag, long View)> magazines = LockMagazines();
-                for (int cpu = 0; cpu < _topology.CpuCount; cpu++)
-                    CpuSlot.Acquire(_cpuSlots + cpu);
-                bool destroyed = false;
-                try
-                {
-                    if (Volatile.Read(ref _growing) > 0)
-                        throw new InvalidOperationException(
-                            $"slab cache '{Name}': cannot destroy: another thread is populating a new slab for it (it is still allocating).");
-                    DrainBarns();
-                    for (int cpu = 0; cpu < _topology.CpuCount; cpu++)
-                        DrainArray(_cpuSlots[cpu].Ac, _cpuSlots[cpu].Node, all: true);
-                    DrainShared();
-                    long cached = 0;
-                    foreach ((nint p, _, long view) in magazines)
-                        cached += Magazine.AvailOf(view) - ((Magazine*)p)->Taken;
-                    long live = LiveObjects() - cached;
-                    if (live > 0)
-                        throw new InvalidOperationException(
-                            $"slab cache '{Name}': cannot destroy: {live} object{(live == 1 ? " is" : "s are")} still allocated.");
-                    _disposed = true;
-                    // Every entry of every view goes back, top entries too: an allocation in flight that popped one
-                    // undoes its pop when it sees the magazine dead.
-                    foreach ((nint p, _, long view) in magazines)
-                        ReleaseMagazine((Magazine*)p, view);
-                    FreeArrays();
-                    destroyed = true;
-                }
-                finally
-                {
-                    if (!destroyed)
-                        foreach ((nint p, int tag, _) in magazines)
-                            Volatile.Write(ref ((Magazine*)p)->Tag, tag); // refused: each magazine as it was
-                    // Waiting slow paths go on: against a live cache if destroy refused, else into ObjectDisposedException.
-                    for (int cpu = 0; cpu < _topology.CpuCount; cpu++)
-                        CpuSlot.Release(_cpuSlots + cpu);
-                }
-            }
-            foreach (KmemCacheNode n in _nodes)
-            {
-                DrainFreelist(n, int.MaxValue);
-                ReleaseQuarantine(n);
-            }
-            _pages.Close();
-            Debug.Assert(_pages.Blocks == 0, $"slab cache '{Name}': {_pages.Blocks} blocks left after destroy");
-            CacheChain.Remove(this);
-        }
-        SlabErrors.Flush();
-    }
-
-    /// <summary>
-    /// Slab objects in use: objects handed out, and those still cached, including those of quarantined slabs. Call with
-    /// everything else drained.
-    /// </summary>
-    private long LiveObjects()
-    {
-        long inUse = 0;
-        foreach (KmemCacheNode n in _nodes)
-            using (n.ListLock.EnterScope())
-            {
-                for (Slab* s = n.SlabsPartial; s != null; s = s->Next)
-                    inUse += s->InUse;
-                for (Slab* s = n.SlabsFull; s != null; s = s->Next)
-                    inUse += s->InUse;
-                for (Slab* s = n.SlabsQuarantined; s != null; s = s->Next)
-                    inUse += s->InUse;
-            }
-        return inUse;
     }
 
     /// <inheritdoc/>
