@@ -1,0 +1,64 @@
+using System;
+using System.Globalization;
+using System.Threading;
+using Spectre.Console;
+using Spectre.Console.Rendering;
+
+namespace SlabTop;
+
+/// <summary>The live screen, drawn with Spectre.Console: the summary, then the table, redrawn at every collection.</summary>
+internal static class SlabTopLive
+{
+    private static readonly string[] Columns = { "OBJS", "ACTIVE", "USE", "OBJ SIZE", "SLABS", "OBJ/SLAB", "CACHE SIZE", "NAME" };
+
+    /// <summary>Runs until the process exits, the user presses q, or <paramref name="cancel"/> fires.</summary>
+    public static int Run(MeterSession session, int processId, char sort, CancellationToken cancel)
+    {
+        var console = AnsiConsole.Console;
+        SlabSnapshot? last = null;
+        console.Live(Render(null, processId, sort)).AutoClear(false).Overflow(VerticalOverflow.Crop).Start(ctx =>
+        {
+            while (!cancel.IsCancellationRequested)
+            {
+                if (session.Snapshots.TryTake(out SlabSnapshot? snapshot, 100, CancellationToken.None))
+                    last = snapshot;
+                else if (session.Snapshots.IsCompleted)
+                    break;
+                while (!Console.IsInputRedirected && Console.KeyAvailable)
+                {
+                    char key = char.ToLowerInvariant(Console.ReadKey(intercept: true).KeyChar);
+                    if (key == 'q')
+                        return;
+                    if (SortKey.IsValid(key))
+                        sort = key;
+                }
+                ctx.UpdateTarget(Render(last, processId, sort));
+            }
+        });
+        if (session.Snapshots.IsCompleted && !cancel.IsCancellationRequested)
+        {
+            Console.Error.WriteLine($"dotnet-slabtop: process {processId} ended the session (it has exited).");
+            return 1;
+        }
+        return 0;
+    }
+
+    private static IRenderable Render(SlabSnapshot? snapshot, int processId, char sort)
+    {
+        if (snapshot == null)
+            return new Markup($"[grey]dotnet-slabtop: waiting for process {processId}'s SlabGen meter...[/]");
+        var summary = new Text(string.Join('\n', SlabTopText.Summary(SlabSummary.Of(snapshot.Rows))));
+        var table = new Table().Border(TableBorder.None).HideRowSeparators();
+        foreach (string column in Columns)
+            table.AddColumn(new TableColumn(new Markup($"[bold]{Markup.Escape(column)}[/]")) { Alignment = column == "NAME" ? Justify.Left : Justify.Right, Padding = new Padding(0, 0, 1, 0) });
+        foreach (CacheRow r in SortKey.Sort(snapshot.Rows, sort))
+            table.AddRow(
+                N(r.Objects), N(r.ActiveObjects), r.Use.ToString(CultureInfo.InvariantCulture) + "%",
+                (r.ObjectSize / 1024.0).ToString("0.00", CultureInfo.InvariantCulture) + "K", N(r.Slabs), N(r.ObjectsPerSlab),
+                (r.CacheBytes / 1024).ToString(CultureInfo.InvariantCulture) + "K", Markup.Escape(r.Name));
+        var footer = new Markup($"[grey]process {processId} - sort: {sort} (a b c l v n o p s u) - q quits[/]");
+        return new Rows(summary, new Text(""), table, footer);
+    }
+
+    private static string N(long value) => value.ToString(CultureInfo.InvariantCulture);
+}
