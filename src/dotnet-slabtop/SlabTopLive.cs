@@ -9,7 +9,11 @@ namespace SlabTop;
 /// <summary>The live screen, drawn with Spectre.Console: the summary, then the table, redrawn at every collection.</summary>
 internal static class SlabTopLive
 {
-    private static readonly string[] Columns = { "OBJS", "ACTIVE", "USE", "OBJ SIZE", "SLABS", "OBJ/SLAB", "CACHE SIZE", "NAME" };
+    /// <summary>slabtop's columns and their widths (<c>"%6s %6s %4s %8s %6s %8s %10s %-23s"</c>).</summary>
+    private static readonly (string Name, int Width)[] Columns =
+    {
+        ("OBJS", 6), ("ACTIVE", 6), ("USE", 4), ("OBJ SIZE", 8), ("SLABS", 6), ("OBJ/SLAB", 8), ("CACHE SIZE", 10), ("NAME", 23),
+    };
 
     /// <summary>Runs until the process exits, the user presses q, or <paramref name="cancel"/> fires.</summary>
     public static int Run(MeterSession session, int processId, char sort, CancellationToken cancel)
@@ -49,8 +53,13 @@ internal static class SlabTopLive
             return new Markup($"[grey]dotnet-slabtop: waiting for process {processId}'s SlabGen meter...[/]");
         var summary = new Text(string.Join('\n', SlabTopText.Summary(SlabSummary.Of(snapshot.Rows))));
         var table = new Table().Border(TableBorder.None).HideRowSeparators();
-        foreach (string column in Columns)
-            table.AddColumn(new TableColumn(new Markup($"[bold]{Markup.Escape(column)}[/]")) { Alignment = column == "NAME" ? Justify.Left : Justify.Right, Padding = new Padding(0, 0, 1, 0) });
+        foreach ((string column, int width) in Columns)
+            table.AddColumn(new TableColumn(new Markup($"[bold]{Markup.Escape(column)}[/]"))
+            {
+                Alignment = column == "NAME" ? Justify.Left : Justify.Right,
+                Width = width,
+                Padding = new Padding(0, 0, 1, 0),
+            });
         foreach (CacheRow r in SortKey.Sort(snapshot.Rows, sort))
             table.AddRow(
                 N(r.Objects), N(r.ActiveObjects), r.Use.ToString(CultureInfo.InvariantCulture) + "%",
