@@ -26,6 +26,7 @@ internal sealed class MeterSession : IDisposable
     private readonly string _sessionId = Guid.NewGuid().ToString("N");
     private readonly Dictionary<string, Dictionary<string, long>> _interval = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _totals = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _failed = new();
     private bool _enumerated;
 
     /// <summary>Opens a session on process <paramref name="processId"/>, collecting every <paramref name="refresh"/>.</summary>
@@ -67,6 +68,9 @@ internal sealed class MeterSession : IDisposable
     /// <summary>One snapshot per collection interval, in order; completes when the process exits or the session ends.</summary>
     public System.Collections.Concurrent.BlockingCollection<SlabSnapshot> Snapshots { get; } = new();
 
+    /// <summary>Cancelled when the session can publish nothing: another session holds the provider.</summary>
+    public CancellationToken Failed => _failed.Token;
+
     /// <summary>Errors the provider reported (another session took it over, a callback threw, too many series).</summary>
     public List<string> Errors { get; } = new();
 
@@ -102,9 +106,10 @@ internal sealed class MeterSession : IDisposable
                 lock (Errors)
                     Errors.Add("the process's metrics provider reached its time series limit");
                 break;
-            case "MultipleSessionsNotSupportedError":
+            case "MultipleSessionsNotSupportedError" when !Is(e): // another session holds the provider: ours gets nothing
                 lock (Errors)
                     Errors.Add("another tool (dotnet-counters, dotnet-monitor, another dotnet-slabtop) holds the process's metrics provider");
+                _failed.Cancel();
                 break;
         }
     }
@@ -157,5 +162,6 @@ internal sealed class MeterSession : IDisposable
         _session.Dispose();
         _source.Dispose();
         Snapshots.Dispose();
+        _failed.Dispose();
     }
 }

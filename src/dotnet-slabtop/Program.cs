@@ -57,7 +57,7 @@ namespace SlabTop
         /// <summary><c>--once</c>: the first collection that has every live cache, as plain text.</summary>
         private static int Once(MeterSession session, SlabTopOptions options, CancellationToken cancel)
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancel, session.Failed);
             timeout.CancelAfter(options.Timeout);
             try
             {
@@ -70,12 +70,18 @@ namespace SlabTop
                     Console.Out.Write(SlabTopText.Screen(snapshot, options.Sort));
                     return 0;
                 }
-                Console.Error.WriteLine($"dotnet-slabtop: process {options.ProcessId} ended the session (it has exited) before publishing its slab caches.");
+                lock (session.Errors)
+                    if (session.Errors.Count == 0)
+                        Console.Error.WriteLine($"dotnet-slabtop: process {options.ProcessId} ended the session (it has exited) before publishing its slab caches.");
             }
-            catch (OperationCanceledException)
+            catch (OperationCanceledException) when (!session.Failed.IsCancellationRequested)
             {
                 Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"dotnet-slabtop: process {options.ProcessId} published no SlabGen meter within {options.Timeout.TotalSeconds} s: does it use SlabGen, and has it allocated yet?"));
+            }
+            catch (OperationCanceledException)
+            {
+                // The session failed: its errors say why.
             }
             lock (session.Errors)
                 foreach (string error in session.Errors)

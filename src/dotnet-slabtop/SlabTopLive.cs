@@ -20,13 +20,13 @@ internal static class SlabTopLive
     {
         var console = AnsiConsole.Console;
         SlabSnapshot? last = null;
-        console.Live(Render(null, processId, sort)).AutoClear(false).Overflow(VerticalOverflow.Crop).Start(ctx =>
+        console.Live(Render(null, processId, sort, null)).AutoClear(false).Overflow(VerticalOverflow.Crop).Start(ctx =>
         {
             while (!cancel.IsCancellationRequested)
             {
                 if (session.Snapshots.TryTake(out SlabSnapshot? snapshot, 100, CancellationToken.None))
                     last = snapshot;
-                else if (session.Snapshots.IsCompleted)
+                else if (session.Snapshots.IsCompleted || session.Failed.IsCancellationRequested)
                     break;
                 while (!Console.IsInputRedirected && Console.KeyAvailable)
                 {
@@ -36,21 +36,29 @@ internal static class SlabTopLive
                     if (SortKey.IsValid(key))
                         sort = key;
                 }
-                ctx.UpdateTarget(Render(last, processId, sort));
+                string? error;
+                lock (session.Errors)
+                    error = session.Errors.Count > 0 ? session.Errors[^1] : null;
+                ctx.UpdateTarget(Render(last, processId, sort, error));
             }
         });
-        if (session.Snapshots.IsCompleted && !cancel.IsCancellationRequested)
+        if ((session.Snapshots.IsCompleted || session.Failed.IsCancellationRequested) && !cancel.IsCancellationRequested)
         {
-            Console.Error.WriteLine($"dotnet-slabtop: process {processId} ended the session (it has exited).");
+            lock (session.Errors)
+                Console.Error.WriteLine("dotnet-slabtop: " + (session.Errors.Count > 0
+                    ? session.Errors[^1]
+                    : $"process {processId} ended the session (it has exited)."));
             return 1;
         }
         return 0;
     }
 
-    private static IRenderable Render(SlabSnapshot? snapshot, int processId, char sort)
+    private static IRenderable Render(SlabSnapshot? snapshot, int processId, char sort, string? error)
     {
         if (snapshot == null)
-            return new Markup($"[grey]dotnet-slabtop: waiting for process {processId}'s SlabGen meter...[/]");
+            return error == null
+                ? new Markup($"[grey]dotnet-slabtop: waiting for process {processId}'s SlabGen meter...[/]")
+                : new Markup($"[red]dotnet-slabtop: {Markup.Escape(error)}[/]");
         var summary = new Text(string.Join('\n', SlabTopText.Summary(SlabSummary.Of(snapshot.Rows))));
         var table = new Table().Border(TableBorder.None).HideRowSeparators();
         foreach ((string column, int width) in Columns)
@@ -65,7 +73,9 @@ internal static class SlabTopLive
                 N(r.Objects), N(r.ActiveObjects), r.Use.ToString(CultureInfo.InvariantCulture) + "%",
                 (r.ObjectSize / 1024.0).ToString("0.00", CultureInfo.InvariantCulture) + "K", N(r.Slabs), N(r.ObjectsPerSlab),
                 (r.CacheBytes / 1024).ToString(CultureInfo.InvariantCulture) + "K", Markup.Escape(r.Name));
-        var footer = new Markup($"[grey]process {processId} - sort: {sort} (a b c l v n o p s u) - q quits[/]");
+        var footer = error == null
+            ? new Markup($"[grey]process {processId} - sort: {sort} (a b c l v n o p s u) - q quits[/]")
+            : new Markup($"[red]{Markup.Escape(error)}[/]");
         return new Rows(summary, new Text(""), table, footer);
     }
 

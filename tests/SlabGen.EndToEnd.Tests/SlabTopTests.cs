@@ -83,6 +83,55 @@ public class SlabTopTests
     }
 
     [Fact]
+    public async Task A_second_session_on_a_process_says_another_tool_holds_it()
+    {
+        using Process target = Start(Metadata("SlabTopTarget"), CacheName + "_busy", "64", "10");
+        Process? live = null;
+        try
+        {
+            while (ReadLine(target) is string line && line != "ready")
+                Assert.StartsWith("row ", line, StringComparison.Ordinal);
+            string pid = target.Id.ToString(CultureInfo.InvariantCulture);
+            // The live table holds the process's metrics provider once it shows the column header.
+            live = Start(Metadata("SlabTop"), "-p", pid, "-d", "1");
+            live.StandardInput.Close();
+            var shown = new TaskCompletionSource();
+            var screen = new System.Text.StringBuilder();
+            _ = Task.Run(() =>
+            {
+                var buffer = new char[4096];
+                for (int n; (n = live.StandardOutput.Read(buffer, 0, buffer.Length)) > 0;)
+                {
+                    lock (screen)
+                        if (screen.Append(buffer, 0, n).ToString().Contains("OBJS", StringComparison.Ordinal))
+                            shown.TrySetResult();
+                }
+                shown.TrySetResult();
+            });
+            await shown.Task.WaitAsync(Step); // a TimeoutException if the live table shows nothing
+            string text;
+            lock (screen)
+                text = screen.ToString();
+            Assert.Contains("OBJS", text);
+            Assert.Contains(CacheName + "_busy", text);
+
+            (int exit, _, string errors) = RunTool("--once", "-p", pid);
+            Assert.Equal(1, exit);
+            Assert.Contains("another tool (dotnet-counters, dotnet-monitor, another dotnet-slabtop) holds the process's metrics provider", errors);
+        }
+        finally
+        {
+            if (live != null)
+            {
+                live.Kill(entireProcessTree: true);
+                live.WaitForExit(TimeSpan.FromSeconds(10));
+                live.Dispose();
+            }
+            Stop(target);
+        }
+    }
+
+    [Fact]
     public void A_bad_sort_key_or_a_missing_process_is_a_clear_error()
     {
         (int exit, _, string errors) = RunTool("--once", "-s", "x", "-p", "1");
