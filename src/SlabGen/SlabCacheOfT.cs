@@ -66,13 +66,8 @@ public sealed unsafe class SlabCache<T> : IDisposable where T : unmanaged
     /// A typed alias named <paramref name="name"/> of <paramref name="target"/> (<c>__kmem_cache_alias</c>): objects
     /// of <typeparamref name="T"/> are served by the target, which must be large and aligned enough and have no ctor.
     /// </summary>
-    public static SlabCache<T> Alias(string name, SlabCache target, int align = 0) => Alias(name, target, align, nameScope: null);
-
-    /// <summary>
-    /// <see cref="Alias(string, SlabCache, int)"/> with a name scope: when <paramref name="name"/> is taken the alias is
-    /// named <c>name@scope</c> (see <see cref="SlabCacheOptions.NameScope"/>).
-    /// </summary>
-    public static SlabCache<T> Alias(string name, SlabCache target, int align, string? nameScope)
+    /// <remarks>With <paramref name="nameScope"/>, a name already taken makes the alias <c>name@scope</c> (see <see cref="SlabCacheOptions.NameScope"/>).</remarks>
+    public static SlabCache<T> Alias(string name, SlabCache target, int align = 0, string? nameScope = null)
     {
         ArgumentNullException.ThrowIfNull(target);
         string taken = target.AddAlias(name, Unsafe.SizeOf<T>(), align, nameScope);

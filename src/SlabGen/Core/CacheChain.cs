@@ -89,6 +89,7 @@ internal static class CacheChain
             cache.EnableCpuCache();
         s_state = SlabState.Full;
         CacheReaper.Start();
+        Diagnostics.SlabMeter.Start(); // slab_proc_init: the SlabGen meter, as /proc/slabinfo
     }
 
     /// <summary>A free slot and a new unique tag, or false when <see cref="MaxCaches"/> caches are live. Caller holds <see cref="Mutex"/>.</summary>
