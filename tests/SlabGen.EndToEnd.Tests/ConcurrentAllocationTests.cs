@@ -32,7 +32,7 @@ public unsafe class ConcurrentAllocationTests
             threads[t].Start();
         }
         foreach (Thread thread in threads)
-            thread.Join();
+            Assert.True(thread.Join(TimeSpan.FromSeconds(30)), "a thread did not finish");
         while (handedOver.TryDequeue(out var item))
             FreeHandedOver(item, errors);
 

@@ -1,3 +1,4 @@
+using System;
 using System.Linq;
 using System.Threading;
 using Xunit;
@@ -104,7 +105,7 @@ public unsafe class DepotTests
         nint[] produced = TestSupport.AllocMany(cache, 80);
         var consumer = new Thread(() => TestSupport.FreeAll(cache, produced));
         consumer.Start();
-        consumer.Join();
+        Assert.True(consumer.Join(TimeSpan.FromSeconds(30)), "a thread did not finish");
         Assert.True(cache.Nodes[0].DepotObjects() >= 64, $"{cache.Nodes[0].DepotObjects()} objects in the depot");
 
         // This thread's magazine is empty: the consumer's full magazines come back to it whole.

@@ -227,7 +227,7 @@ public unsafe class MagazineTests
         using SlabCache cache = SlabCache.Create(TestSupport.Name("mag_quiet"), 64, flags: SlabFlags.Panic)!;
         var worker = new Thread(() => TestSupport.Churn(cache, 300));
         worker.Start();
-        worker.Join();
+        Assert.True(worker.Join(TimeSpan.FromSeconds(30)), "a thread did not finish");
         TestSupport.Churn(cache, 300);
         Assert.True(cache.CachedObjects() > 0);
         cache.Shrink();

@@ -87,7 +87,7 @@ public unsafe class StressTests
             threads[i].Start();
         }
         foreach (Thread t in threads)
-            t.Join();
+            Assert.True(t.Join(TimeSpan.FromSeconds(30)), "a thread did not finish");
         foreach (var q in queues)
             while (q.TryDequeue(out nint p))
             {
