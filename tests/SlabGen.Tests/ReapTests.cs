@@ -82,4 +82,38 @@ public unsafe class ReapTimerTests
         TestSupport.AssertBalanced(cache, 0);
         Assert.Throws<ArgumentOutOfRangeException>(() => SlabAllocator.ReapInterval = TimeSpan.Zero);
     }
+
+    [Fact]
+    public void A_reap_pass_keeps_a_touched_per_cpu_array_whole_and_drains_it_when_untouched()
+    {
+        TestSupport.OnCpu(0, () =>
+        {
+            // Limit 4, batch 2, a shared array of 4: 53 objects freed in order leave 4 in CPU 0's array (see DoubleFreeTests).
+            using SlabCache cache = SlabCache.Create(TestSupport.Name("reap_touched"),
+                new SlabCacheOptions { Size = 64, Limit = 4, BatchCount = 2, SharedFactor = 2, Flags = SlabFlags.Panic })!;
+            nint keep = (nint)cache.Alloc();
+            TestSupport.FreeAll(cache, TestSupport.AllocMany(cache, 53)); // the allocations touched the array
+            Assert.Equal(4, cache.CachedObjectsByLayer().CpuArrays);
+            cache.Reap(); // touched since the last pass: only the flag clears (drain_array's "touched" test)
+            Assert.Equal(4, cache.CachedObjectsByLayer().CpuArrays);
+            cache.Reap(); // untouched: (limit + 4) / 5 = 1 object goes back
+            Assert.Equal(3, cache.CachedObjectsByLayer().CpuArrays);
+            cache.Free((void*)keep);
+        });
+    }
+
+    [Fact]
+    public void Reap_passes_age_resident_free_blocks_back_to_the_OS()
+    {
+        using SlabCache cache = SlabCache.Create(TestSupport.Name("reap_resident"), 64, flags: SlabFlags.Panic)!;
+        nint[] objs = TestSupport.AllocMany(cache, 40 * cache.ObjectsPerSlab);
+        TestSupport.FreeAll(cache, objs);
+        cache.Reap();
+        for (int pass = 0; pass < 40 && cache.GetSlabInfo().NumSlabs > 0; pass++)
+            cache.Reap(); // free slabs beyond free_limit, then idle ones, go back to the page source: resident for reuse
+        Assert.True(cache.Pages.Resident.Count > 0, "no freed block stayed resident");
+        SlabAllocator.ReapNow(); // the first aging marks them idle
+        SlabAllocator.ReapNow(); // the second gives back those idle for a whole pass
+        Assert.Empty(cache.Pages.Resident);
+    }
 }

@@ -357,4 +357,22 @@ public unsafe class SlabCacheTests
     {
         public long X, Y, Z;
     }
+
+    [Fact]
+    public void An_untouched_array_refills_at_most_BATCHREFILL_LIMIT_objects()
+    {
+        TestSupport.OnCpu(0, () =>
+        {
+            using SlabCache cache = SlabCache.Create(TestSupport.Name("batchrefill"), 64, flags: SlabFlags.Panic)!;
+            Assert.True(cache.BatchCount > SlabCache.BatchRefillLimit);
+            void* first = cache.Alloc(); // the new CPU array has never been touched: cache_alloc_refill takes 16, not 60
+            Assert.Equal(SlabCache.BatchRefillLimit, cache.GetSlabInfo().ActiveObjs);
+            // The 16 feed this allocation and the magazine; the next refill, of a touched array, takes a whole batch
+            // (or what is left of the slab).
+            var more = TestSupport.AllocMany(cache, SlabCache.BatchRefillLimit);
+            Assert.Equal(Math.Min(cache.ObjectsPerSlab, SlabCache.BatchRefillLimit + cache.BatchCount), cache.GetSlabInfo().ActiveObjs);
+            TestSupport.FreeAll(cache, more);
+            cache.Free(first);
+        });
+    }
 }
