@@ -6,6 +6,7 @@ using Microsoft.CodeAnalysis.CSharp;
 using SlabGen.Generator.Diagnostics;
 using SlabGen.Generator.Emit;
 using SlabGen.Generator.Model;
+using SlabGen.Generator.Parse;
 
 namespace SlabGen.Generator;
 

@@ -1,5 +1,5 @@
 using System;
-using SlabGen.Generator.Layout;
+using SlabGen.Generator.Parse;
 using Xunit;
 
 namespace SlabGen.Generator.Tests;

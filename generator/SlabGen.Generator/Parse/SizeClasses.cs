@@ -1,4 +1,4 @@
-namespace SlabGen.Generator.Layout;
+namespace SlabGen.Generator.Parse;
 
 /// <summary>
 /// The kmalloc size classes: 8, 16, 32, 64, 96, 128, 192, 256, 512, 1k ... 8k (the runtime's kmalloc caches), then

@@ -6,10 +6,9 @@ using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using SlabGen.Generator.Diagnostics;
-using SlabGen.Generator.Layout;
 using SlabGen.Generator.Model;
 
-namespace SlabGen.Generator;
+namespace SlabGen.Generator.Parse;
 
 /// <summary>
 /// Turns one <c>[SlabCache]</c> struct into a <see cref="SlabCacheTarget"/>: checks the struct and the attribute,

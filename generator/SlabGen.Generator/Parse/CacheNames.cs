@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace SlabGen.Generator;
+namespace SlabGen.Generator.Parse;
 
 /// <summary>Cache names: the snake_case default and the rules the runtime enforces.</summary>
 internal static class CacheNames

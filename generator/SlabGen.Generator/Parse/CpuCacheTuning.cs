@@ -1,4 +1,4 @@
-namespace SlabGen.Generator.Layout;
+namespace SlabGen.Generator.Parse;
 
 /// <summary>The per-CPU array tunables for an object size (<c>enable_cpucache</c>).</summary>
 internal static class CpuCacheTuning

@@ -4,7 +4,7 @@ using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using SlabGen.Generator.Diagnostics;
 
-namespace SlabGen.Generator;
+namespace SlabGen.Generator.Parse;
 
 /// <summary>The named arguments of one <c>[SlabCache(...)]</c> and where each is written, for precise diagnostics.</summary>
 internal sealed class AttributeArguments
