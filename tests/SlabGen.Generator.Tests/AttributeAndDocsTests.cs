@@ -1,3 +1,5 @@
+extern alias SlabGenRuntime;
+
 using System.IO;
 using System.Linq;
 using Microsoft.CodeAnalysis;
@@ -11,7 +13,7 @@ public class AttributeAndDocsTests
 {
     [Fact]
     public void AttributeMetadataNameIsTheRuntimeAttribute()
-        => Assert.Equal(SlabCacheGenerator.AttributeMetadataName, typeof(SlabCacheAttribute).FullName);
+        => Assert.Equal(SlabCacheGenerator.AttributeMetadataName, typeof(SlabGenRuntime::SlabGen.SlabCacheAttribute).FullName);
 
     [Fact]
     public void EveryDiagnosticHasAnAnchorInTheDocsAndARowInTheReleaseFile()

@@ -85,6 +85,45 @@ public class GeneratedCacheRuntimeTests
         Assert.Equal("40 20 3 40 20 3", RunProbe(source));
     }
 
+    /// <summary>
+    /// A struct with a ctor that fills its 4096-byte class gets a 4104-byte slot (the free pointer goes after it), and
+    /// enable_cpucache tunes by the slot: SlabSpec shows what the runtime gives a cache of that slot by itself.
+    /// </summary>
+    [Fact]
+    public void A_ctor_struct_that_fills_its_class_is_tuned_by_its_slot_as_the_runtime_tunes_it()
+    {
+        string name = Unique("rt_full");
+        string source = $$"""
+            using SlabGen;
+            namespace Rt;
+            [SlabCache(Name = "{{name}}", Ctor = nameof(Init))]
+            public unsafe partial struct Full
+            {
+                public fixed byte Data[4096];
+                static void Init(ref Full f) => f.Data[0] = 1;
+            }
+            public static unsafe class Probe
+            {
+                static void Ctor(void* p) { }
+                public static string Run()
+                {
+                    SlabCache generated = Full.Cache.Cache;
+                    using SlabCache alone = SlabCache.Create("{{name}}_alone", new SlabCacheOptions { Size = Full.SlabSpec.Size, Ctor = &Ctor, Flags = SlabFlags.Panic })!;
+                    int expectedShared = NodeTopology.Machine.CpuCount > 1 ? Full.SlabSpec.SharedFactor : 0;
+                    string result = string.Join(" ", Full.SlabSpec.Limit, Full.SlabSpec.BatchCount, expectedShared, "|",
+                        generated.Limit, generated.BatchCount, generated.SharedFactor, "|", alone.Limit, alone.BatchCount, alone.SharedFactor);
+                    Full.Cache.Dispose();
+                    return result;
+                }
+            }
+            """;
+        string[] parts = RunProbe(source).Split(" | ");
+        Assert.Equal(3, parts.Length);
+        Assert.Equal(parts[0], parts[1]);
+        Assert.Equal(parts[0], parts[2]);
+        Assert.StartsWith("8 4 ", parts[0]); // a slot above 4 KiB: limit 8, batch count 4
+    }
+
     [Fact]
     public void MergeMakesAnAliasOfTheSizeClassCache()
     {

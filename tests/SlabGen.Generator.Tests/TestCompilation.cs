@@ -1,3 +1,5 @@
+extern alias SlabGenRuntime;
+
 using System;
 using System.Collections.Generic;
 using System.Collections.Immutable;
@@ -57,7 +59,7 @@ internal static class TestCompilation
             throw new InvalidOperationException("The Microsoft.NETCore.App reference assemblies are not at " + directory + ".");
         return Directory.GetFiles(directory, "*.dll")
             .Select(path => (MetadataReference)MetadataReference.CreateFromFile(path))
-            .Append(MetadataReference.CreateFromFile(typeof(SlabCacheAttribute).Assembly.Location))
+            .Append(MetadataReference.CreateFromFile(typeof(SlabGenRuntime::SlabGen.SlabCacheAttribute).Assembly.Location))
             .ToImmutableArray();
     }
 

@@ -1,3 +1,4 @@
+using System;
 using System.Globalization;
 using SlabGen.Generator.Model;
 
@@ -179,26 +180,26 @@ internal static class Emitter
 
     private static string Xml(string value) => value.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
 
-    /// <summary>SlabFlags by name where a bit has one, so the generated code reads like the attribute.</summary>
-    private static string Flags(int flags)
+    /// <summary>
+    /// SlabFlags by name where a bit has one, so the generated code reads like the attribute. The names and bits are
+    /// those of the runtime's enum, compiled into the generator, so a flag added there is named here too.
+    /// </summary>
+    private static string Flags(SlabFlags flags)
     {
-        (int Bit, string Name)[] known =
-        {
-            (0x0000_2000, "HwCacheAlign"), (0x0004_0000, "Panic"), (0x0100_0000, "NoMerge"), (0x4000_0000, "Merge"),
-        };
-        if (flags == 0)
+        if (flags == SlabFlags.None)
             return "global::SlabGen.SlabFlags.None";
         string text = "";
-        int rest = flags;
-        foreach ((int bit, string name) in known)
+        SlabFlags rest = flags;
+        foreach (SlabFlags flag in (SlabFlags[])Enum.GetValues(typeof(SlabFlags)))
         {
-            if ((flags & bit) == 0)
+            int bit = (int)flag;
+            if (bit == 0 || (bit & (bit - 1)) != 0 || (flags & flag) == 0)
                 continue;
-            text += (text.Length > 0 ? " | " : "") + "global::SlabGen.SlabFlags." + name;
-            rest &= ~bit;
+            text += (text.Length > 0 ? " | " : "") + "global::SlabGen.SlabFlags." + flag.ToString();
+            rest &= ~flag;
         }
-        if (rest != 0)
-            text += (text.Length > 0 ? " | " : "") + "(global::SlabGen.SlabFlags)0x" + rest.ToString("X8", CultureInfo.InvariantCulture);
+        if (rest != SlabFlags.None)
+            text += (text.Length > 0 ? " | " : "") + "(global::SlabGen.SlabFlags)0x" + ((int)rest).ToString("X8", CultureInfo.InvariantCulture);
         return text;
     }
 }

@@ -1,12 +1,14 @@
 using System.Text;
+using SlabGen.Policy;
 
 namespace SlabGen.Generator.Parse;
 
-/// <summary>Cache names: the snake_case default and the rules the runtime enforces.</summary>
+/// <summary>
+/// Cache names: the snake_case default, the runtime's rules (<see cref="CacheNameRules"/>) and the generator's own
+/// one on top: a generated cache never takes a name of the kmalloc size-class caches.
+/// </summary>
 internal static class CacheNames
 {
-    public const int MaxLength = 64;
-
     /// <summary><c>PacketHeader</c> → <c>packet_header</c>, <c>HTTPRequest</c> → <c>http_request</c>, <c>Vec3D</c> → <c>vec3_d</c>.</summary>
     public static string ToSnakeCase(string name)
     {
@@ -28,18 +30,17 @@ internal static class CacheNames
         return builder.ToString();
     }
 
-    /// <summary>Why the runtime would refuse <paramref name="name"/>, or null when it is fine.</summary>
-    public static string? Problem(string name)
+    /// <summary>
+    /// What is wrong with <paramref name="name"/> (to follow "cache name 'x' "), in the runtime's words where the runtime
+    /// would refuse it; null when it is fine. A <paramref name="defaulted"/> name came from the struct's name.
+    /// </summary>
+    public static string? Problem(string name, bool defaulted)
     {
-        if (name.Length == 0 || name.Length > MaxLength)
-            return "a cache name is 1 to " + MaxLength + " characters long";
-        foreach (char c in name)
-        {
-            if (char.IsWhiteSpace(c) || char.IsControl(c))
-                return "it contains whitespace or a control character, and slabinfo rows are split on whitespace";
-        }
-        if (name.StartsWith("kmalloc-", System.StringComparison.Ordinal))
-            return "names starting with 'kmalloc-' belong to the kmalloc size-class caches";
-        return null;
+        string? problem = CacheNameRules.Problem(name);
+        if (problem is null && name.StartsWith(CacheNameRules.KmallocPrefix, System.StringComparison.Ordinal))
+            problem = "starts with '" + CacheNameRules.KmallocPrefix + "', which names the kmalloc size-class caches";
+        if (problem is not null && defaulted)
+            problem += "; it is the struct's name in snake_case: give the cache a Name";
+        return problem;
     }
 }
