@@ -31,9 +31,8 @@ internal static class Parser
     {
         if (context.TargetSymbol is not INamedTypeSymbol type || context.TargetNode is not TypeDeclarationSyntax declaration)
             return null;
-        AttributeData attribute = context.Attributes[0];
         // [SlabCache] on two partial declarations is CS0579 already; generate for the first only, so hint names stay unique.
-        if (!IsFirstApplication(type, attribute))
+        if (FirstApplication(type, declaration) is not AttributeData attribute)
             return null;
 
         var diagnostics = new List<DiagnosticInfo>();
@@ -104,20 +103,23 @@ internal static class Parser
         return new SlabCacheTarget(spec, cacheName, display, nameLocation, identifier, new EquatableArray<DiagnosticInfo>(diagnostics));
     }
 
-    private static bool IsFirstApplication(INamedTypeSymbol type, AttributeData attribute)
+    /// <summary>
+    /// The struct's first <c>[SlabCache]</c> when <paramref name="declaration"/> is the partial declaration that carries
+    /// it, else null. The transform runs once per declaration with the attribute, and its <c>Attributes</c> are all of
+    /// them in the declaration's file, so only the attribute's own span says which declaration is the first.
+    /// </summary>
+    private static AttributeData? FirstApplication(INamedTypeSymbol type, TypeDeclarationSyntax declaration)
     {
-        AttributeData? first = null;
         foreach (AttributeData candidate in type.GetAttributes())
         {
-            if (candidate.AttributeClass?.ToDisplayString() == SlabCacheGenerator.AttributeMetadataName)
-            {
-                first = candidate;
-                break;
-            }
+            if (candidate.AttributeClass?.ToDisplayString() != SlabCacheGenerator.AttributeMetadataName)
+                continue;
+            SyntaxReference? at = candidate.ApplicationSyntaxReference;
+            return at is null || (at.SyntaxTree == declaration.SyntaxTree && declaration.AttributeLists.Span.Contains(at.Span))
+                ? candidate
+                : null;
         }
-        return first is null || first.ApplicationSyntaxReference is null || attribute.ApplicationSyntaxReference is null
-            || (first.ApplicationSyntaxReference.SyntaxTree == attribute.ApplicationSyntaxReference.SyntaxTree
-                && first.ApplicationSyntaxReference.Span == attribute.ApplicationSyntaxReference.Span);
+        return null;
     }
 
     private static string Keyword(TypeDeclarationSyntax declaration)
