@@ -151,6 +151,48 @@ public class GeneratedCacheRuntimeTests
     }
 
     /// <summary>
+    /// The generated code passes the assembly's name as the name scope: when another cache has the name already, the
+    /// created cache and the merged alias are named <c>name@assembly</c> instead of failing in their type initializers.
+    /// </summary>
+    [Fact]
+    public void A_taken_name_gets_the_assembly_as_its_scope_for_a_cache_and_an_alias()
+    {
+        string assembly = Unique("Probe");
+        string owned = Unique("rt_owned");
+        string merged = Unique("rt_merged");
+        string source = $$"""
+            using SlabGen;
+            namespace Rt;
+            [SlabCache(Name = "{{owned}}")]
+            public partial struct Owned { public long A; }
+            [SlabCache(Name = "{{merged}}", Flags = SlabFlags.Merge)]
+            public partial struct Merged { public long A; }
+            public static unsafe class Probe
+            {
+                public static string Run()
+                {
+                    using SlabCache first = SlabCache.Create("{{owned}}", 8, flags: SlabFlags.Panic)!;
+                    using SlabCache second = SlabCache.Create("{{merged}}", 8, flags: SlabFlags.Panic)!;
+                    Owned* o = Owned.Alloc();
+                    Merged* m = Merged.Alloc();
+                    Owned.Free(o);
+                    Merged.Free(m);
+                    string result = string.Join(" ", Owned.SlabSpec.NameScope, Owned.Cache.Name, Owned.Cache.Cache.Name, Merged.Cache.Name, Merged.Cache.IsAlias);
+                    Owned.Cache.Dispose();
+                    Merged.Cache.Dispose();
+                    return result;
+                }
+            }
+            """;
+        GeneratorRun run = TestCompilation.Run(TestCompilation.Create(new[] { source }, assemblyName: assembly));
+        Assert.Empty(run.Diagnostics);
+
+        string result = InProcessAssembly.Invoke(InProcessAssembly.Emit(run.Output), "Rt.Probe", "Run");
+
+        Assert.Equal($"{assembly} {owned}@{assembly} {owned}@{assembly} {merged}@{assembly} True", result);
+    }
+
+    /// <summary>
     /// A struct from another assembly keeps its StructLayout in metadata tables that Roslyn's symbols do not expose,
     /// so the generator lays out a <c>Pack = 1</c> struct as if it were sequential and gets its size wrong. The
     /// generated check catches that when the cache is created, with a message that says what happened.

@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Linq;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
 using Xunit;
 
 namespace SlabGen.Generator.Tests;
@@ -131,5 +132,22 @@ public class GeneratedSourceTests
         Assert.True(run.Diagnostics.IsEmpty, string.Join("\n", run.Diagnostics));
         Assert.Contains("public const string Name = \"first\";", Assert.Single(run.Sources).Value);
         Assert.Equal(new[] { "CS0579" }, run.Output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).Select(d => d.Id).Distinct());
+    }
+
+    [Fact]
+    public void A_compilation_without_an_assembly_name_creates_its_caches_without_a_name_scope()
+    {
+        CSharpCompilation compilation = TestCompilation.Create(new[] { """
+            using SlabGen;
+            [SlabCache] public partial struct Plain { public int A; }
+            [SlabCache(Flags = SlabFlags.Merge)] public partial struct Shared { public int A; }
+            """ }).WithAssemblyName(null);
+        GeneratorRun run = TestCompilation.Run(compilation);
+
+        Assert.True(run.Diagnostics.IsEmpty, string.Join("\n", run.Diagnostics));
+        Assert.True(run.CompilationDiagnostics.Count == 0, string.Join("\n", run.CompilationDiagnostics));
+        Assert.Equal(2, run.Sources.Count);
+        Assert.All(run.Sources.Values, text => Assert.DoesNotContain("NameScope", text));
+        Assert.Contains(".Align, null);", run.Sources["Shared.SlabCache.g.cs"]);
     }
 }

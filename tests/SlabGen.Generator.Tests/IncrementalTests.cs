@@ -145,6 +145,19 @@ public class IncrementalTests
         => result.Results.Single().GeneratedSources.ToDictionary(s => s.HintName, s => s.SourceText.ToString());
 
     [Fact]
+    public void Renaming_the_assembly_changes_only_the_compilation_facts_and_the_name_scope()
+    {
+        GeneratorRun first = TestCompilation.Run(TestCompilation.Create(new[] { Annotated, Unrelated }, assemblyName: "Before"));
+        GeneratorDriverRunResult second = first.Driver.RunGenerators(first.Input.WithAssemblyName("After")).GetRunResult();
+
+        Assert.Equal(IncrementalStepRunReason.Modified,
+            second.Results.Single().TrackedSteps[TrackingNames.CompilationFacts].Single().Outputs.Single().Reason);
+        AssertStepsCached(second, TrackingNames.Specs, TrackingNames.DuplicateNames);
+        string source = ToDictionary(second)["Demo.Packet.SlabCache.g.cs"];
+        Assert.Equal(first.Sources["Demo.Packet.SlabCache.g.cs"].Replace("\"Before\"", "\"After\"", StringComparison.Ordinal), source);
+    }
+
+    [Fact]
     public void The_rerun_check_fails_on_a_step_that_holds_a_syntax_node()
     {
         var exception = Assert.ThrowsAny<Xunit.Sdk.XunitException>(() => RunProbe(new SyntaxHoldingGenerator()));
