@@ -239,7 +239,7 @@ public class DiagnosticTests
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void DiagnosticIsReportedAtTheMarkedPlace(string name, string markup)
+    public void The_diagnostic_is_reported_at_the_marked_place(string name, string markup)
     {
         Markup parsed = Markup.Parse(markup);
         GeneratorRun run = TestCompilation.Run(parsed.Source);
@@ -266,7 +266,7 @@ public class DiagnosticTests
     }
 
     [Fact]
-    public void UnsafeCodeNotAllowedIsReportedOnEachStructInsteadOfGenerating()
+    public void Unsafe_code_not_allowed_is_reported_on_each_struct_instead_of_generating()
     {
         Markup parsed = Markup.Parse("""
             using SlabGen;
@@ -281,7 +281,7 @@ public class DiagnosticTests
     }
 
     [Fact]
-    public void LanguageVersionBelow9IsReportedInsteadOfGenerating()
+    public void A_language_version_below_9_is_reported_instead_of_generating()
     {
         Markup parsed = Markup.Parse("""
             using SlabGen;
@@ -298,7 +298,7 @@ public class DiagnosticTests
     }
 
     [Fact]
-    public void MessagesNameWhatIsWrong()
+    public void Messages_name_what_is_wrong()
     {
         GeneratorRun run = TestCompilation.Run("""
             using SlabGen;
@@ -316,7 +316,7 @@ public class DiagnosticTests
     [InlineData("\"pkt\\u200B\"", "The cache name 'pkt\\u200B' contains an invisible format character (U+200B: zero-width, bidi or similar) at index 3; names must print unambiguously in slabinfo")]
     [InlineData("\"\"", "The cache name '' must be 1 to 64 characters long")]
     [InlineData("\"kmalloc-64\"", "The cache name 'kmalloc-64' starts with 'kmalloc-', which names the kmalloc size-class caches")]
-    public void An_invalid_name_is_reported_in_the_runtime_s_words(string nameLiteral, string expected)
+    public void An_invalid_name_is_reported_with_the_runtime_reason(string nameLiteral, string expected)
     {
         GeneratorRun run = TestCompilation.Run("using SlabGen;\n[SlabCache(Name = " + nameLiteral + ")] public partial struct Packet { public int A; }");
         string message = Assert.Single(run.Diagnostics).GetMessage(System.Globalization.CultureInfo.InvariantCulture);
@@ -332,7 +332,7 @@ public class DiagnosticTests
     }
 
     [Fact]
-    public void TooLargeMessageGivesTheSlotSize()
+    public void The_too_large_message_gives_the_slot_size()
     {
         GeneratorRun run = TestCompilation.Run("""
             using SlabGen;

@@ -21,7 +21,7 @@ public class GeneratedCacheRuntimeTests
     private static string Unique(string prefix) => prefix + "_" + Guid.NewGuid().ToString("N").Substring(0, 12);
 
     [Fact]
-    public void CacheIsCreatedAsSlabSpecSaysAndRunsTheCtor()
+    public void The_cache_is_created_as_SlabSpec_says_and_runs_the_ctor()
     {
         string name = Unique("rt_packet");
         string source = $$"""
@@ -63,7 +63,7 @@ public class GeneratedCacheRuntimeTests
     }
 
     [Fact]
-    public void AttributeTunablesOverrideTheTable()
+    public void Attribute_tunables_override_the_table()
     {
         string name = Unique("rt_tuned");
         string source = $$"""
@@ -125,7 +125,7 @@ public class GeneratedCacheRuntimeTests
     }
 
     [Fact]
-    public void MergeMakesAnAliasOfTheSizeClassCache()
+    public void Merge_makes_an_alias_of_the_size_class_cache()
     {
         string name = Unique("rt_small");
         string source = $$"""
@@ -198,7 +198,7 @@ public class GeneratedCacheRuntimeTests
     /// generated check catches that when the cache is created, with a message that says what happened.
     /// </summary>
     [Fact]
-    public void LayoutTheGeneratorGetsWrongThrowsAtCacheCreation()
+    public void A_layout_the_generator_gets_wrong_throws_at_cache_creation()
     {
         CSharpCompilationHelper library = CSharpCompilationHelper.Library("""
             using System.Runtime.InteropServices;
