@@ -36,6 +36,7 @@ public class CacheGeometryTests
     [InlineData(4096, 0, false, true, 8, 4096, 4104)]    // a full class leaves no room for the ctor's free pointer
     [InlineData(1000, 0, false, true, 8, 1024, 1024)]    // a class with room for it
     [InlineData(100, 64, false, false, 64, 128, 128)]    // 100 bytes 64-aligned is 128, not the 96 class
+    [InlineData(4194296, 0, false, true, 8, 4194304, 4194304)] // the largest struct with a ctor: 8 bytes left for the free pointer
     [InlineData(4194305, 0, false, false, 8, 0, 4194312)] // above every class
     public void Geometry_follows_the_runtime_rules(int size, int align, bool hwCacheAlign, bool ctor, int expectedAlign, int expectedClass, long expectedSlot)
     {
