@@ -6,6 +6,7 @@ using Microsoft.CodeAnalysis.CSharp;
 using SlabGen.Generator.Diagnostics;
 using SlabGen.Generator.Emit;
 using SlabGen.Generator.Model;
+using SlabGen.Generator.Parse;
 
 namespace SlabGen.Generator;
 
@@ -42,9 +43,9 @@ public sealed class SlabCacheGenerator : IIncrementalGenerator
             .WithTrackingName(TrackingNames.DuplicateNames);
 
         IncrementalValueProvider<CompilationFacts> facts = context.CompilationProvider
-            .Select(static (compilation, _) => compilation.Options is CSharpCompilationOptions { AllowUnsafe: true })
+            .Select(static (compilation, _) => (AllowUnsafe: compilation.Options is CSharpCompilationOptions { AllowUnsafe: true }, compilation.AssemblyName))
             .Combine(context.ParseOptionsProvider.Select(static (options, _) => ((CSharpParseOptions)options).LanguageVersion))
-            .Select(static (pair, _) => new CompilationFacts(pair.Left, pair.Right.ToDisplayString(), pair.Right >= LanguageVersion.CSharp9))
+            .Select(static (pair, _) => new CompilationFacts(pair.Left.AllowUnsafe, pair.Right.ToDisplayString(), pair.Right >= LanguageVersion.CSharp9, pair.Left.AssemblyName))
             .WithTrackingName(TrackingNames.CompilationFacts);
 
         IncrementalValuesProvider<((SlabCacheSpec Spec, EquatableArray<DuplicateName> Duplicates) Left, CompilationFacts Facts)> emitInputs = specs
@@ -57,7 +58,7 @@ public sealed class SlabCacheGenerator : IIncrementalGenerator
             SlabCacheSpec spec = input.Left.Spec;
             if (!CanEmit(input.Facts) || Find(input.Left.Duplicates, spec.CacheName) is not null)
                 return;
-            output.AddSource(spec.HintName, Emitter.Emit(spec));
+            output.AddSource(spec.HintName, Emitter.Emit(spec, input.Facts.AssemblyName));
         });
 
         IncrementalValuesProvider<((SlabCacheTarget Target, EquatableArray<DuplicateName> Duplicates) Left, CompilationFacts Facts)> diagnosticInputs = targets

@@ -15,7 +15,7 @@ public unsafe class ConcurrentAllocationTests
     private const int Batch = 64;
 
     [Fact]
-    public void ThreadsKeepObjectContentsAndCountsBalance()
+    public void Threads_keep_object_contents_and_counts_balance()
     {
         SlabStatistics packetsBefore = Packet.Cache.Cache.GetStatistics();
         SlabStatistics messagesBefore = E2eMessage.Cache.Cache.GetStatistics();

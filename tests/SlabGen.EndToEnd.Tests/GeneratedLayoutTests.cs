@@ -8,7 +8,7 @@ namespace SlabGen.EndToEnd.Tests;
 public class GeneratedLayoutTests
 {
     [Fact]
-    public void ComputedSizesEqualTheRuntime()
+    public void The_computed_sizes_equal_the_runtime_sizes()
     {
         Assert.Equal(Packet.SlabSpec.ObjectSize, Unsafe.SizeOf<Packet>());
         Assert.Equal(E2eMessage.SlabSpec.ObjectSize, Unsafe.SizeOf<E2eMessage>());
@@ -20,7 +20,7 @@ public class GeneratedLayoutTests
     }
 
     [Fact]
-    public void CachesAreMadeAsSlabSpecSays()
+    public void The_caches_are_made_as_SlabSpec_says()
     {
         Assert.Equal("e2e_packet", Packet.Cache.Name);
         Assert.Equal(2048, Packet.Cache.Cache.ObjectSize);
@@ -48,7 +48,7 @@ public class GeneratedLayoutTests
     }
 
     [Fact]
-    public void CacheIsCreatedOnceAndListedBySlabInfo()
+    public void A_cache_is_created_once_and_listed_by_slabinfo()
     {
         Assert.Same(Packet.Cache, Packet.Cache);
         string table = SlabInfo.Read();

@@ -38,7 +38,7 @@ public class PackageTests : IDisposable
     }
 
     [Fact]
-    public void PackedPackageGeneratesAndRunsInAFreshConsumer()
+    public void A_packed_package_generates_and_runs_in_a_fresh_consumer()
     {
         string feed = Path.Combine(_root, "feed");
         string artifacts = Path.Combine(_root, "artifacts");

@@ -7,7 +7,7 @@ namespace SlabGen.EndToEnd.Tests;
 public class PointerFreeUseTests
 {
     [Fact]
-    public void RentGivesARefThatIsFreedOnDispose()
+    public void Rent_gives_a_ref_that_is_freed_on_dispose()
     {
         long frees = E2eMessage.Cache.Cache.GetStatistics().Frees;
         using (var message = E2eMessage.Rent())
@@ -21,7 +21,7 @@ public class PointerFreeUseTests
     }
 
     [Fact]
-    public void SlabInfoRetunesAGeneratedCacheByName()
+    public void SlabInfo_retunes_a_generated_cache_by_name()
     {
         SlabCache node = Graph.Node.Cache.Cache;
         try

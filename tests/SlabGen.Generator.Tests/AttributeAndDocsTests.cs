@@ -1,3 +1,5 @@
+extern alias SlabGenRuntime;
+
 using System.IO;
 using System.Linq;
 using Microsoft.CodeAnalysis;
@@ -10,11 +12,11 @@ namespace SlabGen.Generator.Tests;
 public class AttributeAndDocsTests
 {
     [Fact]
-    public void AttributeMetadataNameIsTheRuntimeAttribute()
-        => Assert.Equal(SlabCacheGenerator.AttributeMetadataName, typeof(SlabCacheAttribute).FullName);
+    public void The_attribute_metadata_name_is_the_runtime_attribute()
+        => Assert.Equal(SlabCacheGenerator.AttributeMetadataName, typeof(SlabGenRuntime::SlabGen.SlabCacheAttribute).FullName);
 
     [Fact]
-    public void EveryDiagnosticHasAnAnchorInTheDocsAndARowInTheReleaseFile()
+    public void Every_diagnostic_has_an_anchor_in_the_docs_and_a_row_in_the_release_file()
     {
         string docs = File.ReadAllText(Path.Combine(TestCompilation.RepositoryRoot, "docs", "diagnostics.md"));
         string releases = File.ReadAllText(Path.Combine(TestCompilation.RepositoryRoot, "generator", "SlabGen.Generator", "AnalyzerReleases.Unshipped.md"));

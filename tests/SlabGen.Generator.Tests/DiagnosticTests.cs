@@ -187,10 +187,6 @@ public class DiagnosticTests
             using SlabGen;
             [SlabCache] public partial struct Packet { public System.Threading.SpinLock {|SLAB015:Lock|}; }
             """ },
-        new object[] { "SLAB016 empty name", """
-            using SlabGen;
-            [SlabCache(Name = {|SLAB016:""|})] public partial struct Packet { public int A; }
-            """ },
         new object[] { "SLAB016 name with whitespace", """
             using SlabGen;
             [SlabCache(Name = {|SLAB016:"my cache"|})] public partial struct Packet { public int A; }
@@ -198,6 +194,14 @@ public class DiagnosticTests
         new object[] { "SLAB016 name too long", """
             using SlabGen;
             [SlabCache(Name = {|SLAB016:"a123456789b123456789c123456789d123456789e123456789f123456789g12345"|})] public partial struct Packet { public int A; }
+            """ },
+        new object[] { "SLAB016 name with an invisible format character", """
+            using SlabGen;
+            [SlabCache(Name = {|SLAB016:"pkt\u200B"|})] public partial struct Packet { public int A; }
+            """ },
+        new object[] { "SLAB016 default name too long", """
+            using SlabGen;
+            [SlabCache] public partial struct {|SLAB016:AStructWhoseNameIsFarTooLongToBeACacheNameInSlabinfoWhichStopsAtSixtyFour|} { public int A; }
             """ },
         new object[] { "SLAB016 kmalloc name", """
             using SlabGen;
@@ -235,7 +239,7 @@ public class DiagnosticTests
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void DiagnosticIsReportedAtTheMarkedPlace(string name, string markup)
+    public void The_diagnostic_is_reported_at_the_marked_place(string name, string markup)
     {
         Markup parsed = Markup.Parse(markup);
         GeneratorRun run = TestCompilation.Run(parsed.Source);
@@ -262,7 +266,7 @@ public class DiagnosticTests
     }
 
     [Fact]
-    public void UnsafeCodeNotAllowedIsReportedOnEachStructInsteadOfGenerating()
+    public void Unsafe_code_not_allowed_is_reported_on_each_struct_instead_of_generating()
     {
         Markup parsed = Markup.Parse("""
             using SlabGen;
@@ -277,7 +281,7 @@ public class DiagnosticTests
     }
 
     [Fact]
-    public void LanguageVersionBelow9IsReportedInsteadOfGenerating()
+    public void A_language_version_below_9_is_reported_instead_of_generating()
     {
         Markup parsed = Markup.Parse("""
             using SlabGen;
@@ -294,7 +298,7 @@ public class DiagnosticTests
     }
 
     [Fact]
-    public void MessagesNameWhatIsWrong()
+    public void Messages_name_what_is_wrong()
     {
         GeneratorRun run = TestCompilation.Run("""
             using SlabGen;
@@ -306,8 +310,29 @@ public class DiagnosticTests
         Assert.Equal("'Demo.Packet' is not an unmanaged type: field 'H.Name' is of type 'string', which is a reference type or holds one", message);
     }
 
+    /// <summary>A name the runtime would refuse is SLAB016 with the runtime's own reason, quoted as the runtime quotes it.</summary>
+    [Theory]
+    [InlineData("\"my cache\"", "The cache name 'my cache' contains whitespace (U+0020) at index 2; slabinfo rows are split on whitespace")]
+    [InlineData("\"pkt\\u200B\"", "The cache name 'pkt\\u200B' contains an invisible format character (U+200B: zero-width, bidi or similar) at index 3; names must print unambiguously in slabinfo")]
+    [InlineData("\"\"", "The cache name '' must be 1 to 64 characters long")]
+    [InlineData("\"kmalloc-64\"", "The cache name 'kmalloc-64' starts with 'kmalloc-', which names the kmalloc size-class caches")]
+    public void An_invalid_name_is_reported_with_the_runtime_reason(string nameLiteral, string expected)
+    {
+        GeneratorRun run = TestCompilation.Run("using SlabGen;\n[SlabCache(Name = " + nameLiteral + ")] public partial struct Packet { public int A; }");
+        string message = Assert.Single(run.Diagnostics).GetMessage(System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(expected, message);
+    }
+
     [Fact]
-    public void TooLargeMessageGivesTheSlotSize()
+    public void A_default_name_the_runtime_would_refuse_says_to_give_a_name()
+    {
+        GeneratorRun run = TestCompilation.Run("using SlabGen;\n[SlabCache] public partial struct AStructWhoseNameIsFarTooLongToBeACacheNameInSlabinfoWhichStopsAtSixtyFour { public int A; }");
+        string message = Assert.Single(run.Diagnostics).GetMessage(System.Globalization.CultureInfo.InvariantCulture);
+        Assert.EndsWith("must be 1 to 64 characters long; it is the struct's name in snake_case: give the cache a Name", message);
+    }
+
+    [Fact]
+    public void The_too_large_message_gives_the_slot_size()
     {
         GeneratorRun run = TestCompilation.Run("""
             using SlabGen;

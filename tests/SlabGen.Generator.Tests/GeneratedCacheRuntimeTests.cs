@@ -21,7 +21,7 @@ public class GeneratedCacheRuntimeTests
     private static string Unique(string prefix) => prefix + "_" + Guid.NewGuid().ToString("N").Substring(0, 12);
 
     [Fact]
-    public void CacheIsCreatedAsSlabSpecSaysAndRunsTheCtor()
+    public void The_cache_is_created_as_SlabSpec_says_and_runs_the_ctor()
     {
         string name = Unique("rt_packet");
         string source = $$"""
@@ -63,7 +63,7 @@ public class GeneratedCacheRuntimeTests
     }
 
     [Fact]
-    public void AttributeTunablesOverrideTheTable()
+    public void Attribute_tunables_override_the_table()
     {
         string name = Unique("rt_tuned");
         string source = $$"""
@@ -85,8 +85,47 @@ public class GeneratedCacheRuntimeTests
         Assert.Equal("40 20 3 40 20 3", RunProbe(source));
     }
 
+    /// <summary>
+    /// A struct with a ctor that fills its 4096-byte class gets a 4104-byte slot (the free pointer goes after it), and
+    /// enable_cpucache tunes by the slot: SlabSpec shows what the runtime gives a cache of that slot by itself.
+    /// </summary>
     [Fact]
-    public void MergeMakesAnAliasOfTheSizeClassCache()
+    public void A_ctor_struct_that_fills_its_class_is_tuned_by_its_slot_as_the_runtime_tunes_it()
+    {
+        string name = Unique("rt_full");
+        string source = $$"""
+            using SlabGen;
+            namespace Rt;
+            [SlabCache(Name = "{{name}}", Ctor = nameof(Init))]
+            public unsafe partial struct Full
+            {
+                public fixed byte Data[4096];
+                static void Init(ref Full f) => f.Data[0] = 1;
+            }
+            public static unsafe class Probe
+            {
+                static void Ctor(void* p) { }
+                public static string Run()
+                {
+                    SlabCache generated = Full.Cache.Cache;
+                    using SlabCache alone = SlabCache.Create("{{name}}_alone", new SlabCacheOptions { Size = Full.SlabSpec.Size, Ctor = &Ctor, Flags = SlabFlags.Panic })!;
+                    int expectedShared = NodeTopology.Machine.CpuCount > 1 ? Full.SlabSpec.SharedFactor : 0;
+                    string result = string.Join(" ", Full.SlabSpec.Limit, Full.SlabSpec.BatchCount, expectedShared, "|",
+                        generated.Limit, generated.BatchCount, generated.SharedFactor, "|", alone.Limit, alone.BatchCount, alone.SharedFactor);
+                    Full.Cache.Dispose();
+                    return result;
+                }
+            }
+            """;
+        string[] parts = RunProbe(source).Split(" | ");
+        Assert.Equal(3, parts.Length);
+        Assert.Equal(parts[0], parts[1]);
+        Assert.Equal(parts[0], parts[2]);
+        Assert.StartsWith("8 4 ", parts[0]); // a slot above 4 KiB: limit 8, batch count 4
+    }
+
+    [Fact]
+    public void Merge_makes_an_alias_of_the_size_class_cache()
     {
         string name = Unique("rt_small");
         string source = $$"""
@@ -112,12 +151,54 @@ public class GeneratedCacheRuntimeTests
     }
 
     /// <summary>
+    /// The generated code passes the assembly's name as the name scope: when another cache has the name already, the
+    /// created cache and the merged alias are named <c>name@assembly</c> instead of failing in their type initializers.
+    /// </summary>
+    [Fact]
+    public void A_taken_name_gets_the_assembly_as_its_scope_for_a_cache_and_an_alias()
+    {
+        string assembly = Unique("Probe");
+        string owned = Unique("rt_owned");
+        string merged = Unique("rt_merged");
+        string source = $$"""
+            using SlabGen;
+            namespace Rt;
+            [SlabCache(Name = "{{owned}}")]
+            public partial struct Owned { public long A; }
+            [SlabCache(Name = "{{merged}}", Flags = SlabFlags.Merge)]
+            public partial struct Merged { public long A; }
+            public static unsafe class Probe
+            {
+                public static string Run()
+                {
+                    using SlabCache first = SlabCache.Create("{{owned}}", 8, flags: SlabFlags.Panic)!;
+                    using SlabCache second = SlabCache.Create("{{merged}}", 8, flags: SlabFlags.Panic)!;
+                    Owned* o = Owned.Alloc();
+                    Merged* m = Merged.Alloc();
+                    Owned.Free(o);
+                    Merged.Free(m);
+                    string result = string.Join(" ", Owned.SlabSpec.NameScope, Owned.Cache.Name, Owned.Cache.Cache.Name, Merged.Cache.Name, Merged.Cache.IsAlias);
+                    Owned.Cache.Dispose();
+                    Merged.Cache.Dispose();
+                    return result;
+                }
+            }
+            """;
+        GeneratorRun run = TestCompilation.Run(TestCompilation.Create(new[] { source }, assemblyName: assembly));
+        Assert.Empty(run.Diagnostics);
+
+        string result = InProcessAssembly.Invoke(InProcessAssembly.Emit(run.Output), "Rt.Probe", "Run");
+
+        Assert.Equal($"{assembly} {owned}@{assembly} {owned}@{assembly} {merged}@{assembly} True", result);
+    }
+
+    /// <summary>
     /// A struct from another assembly keeps its StructLayout in metadata tables that Roslyn's symbols do not expose,
     /// so the generator lays out a <c>Pack = 1</c> struct as if it were sequential and gets its size wrong. The
     /// generated check catches that when the cache is created, with a message that says what happened.
     /// </summary>
     [Fact]
-    public void LayoutTheGeneratorGetsWrongThrowsAtCacheCreation()
+    public void A_layout_the_generator_gets_wrong_throws_at_cache_creation()
     {
         CSharpCompilationHelper library = CSharpCompilationHelper.Library("""
             using System.Runtime.InteropServices;

@@ -96,7 +96,7 @@ public class LayoutOracleTests
         """;
 
     [Fact]
-    public void ComputedSizeEqualsRuntimeSizeOf()
+    public void The_computed_size_equals_the_runtime_sizeof()
     {
         var source = new StringBuilder();
         source.AppendLine("using System.Runtime.InteropServices;");

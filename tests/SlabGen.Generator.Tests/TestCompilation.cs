@@ -1,3 +1,5 @@
+extern alias SlabGenRuntime;
+
 using System;
 using System.Collections.Generic;
 using System.Collections.Immutable;
@@ -36,16 +38,22 @@ internal static class TestCompilation
 
     public static GeneratorRun Run(params string[] sources) => Run(Create(sources));
 
+    /// <summary>
+    /// Runs the generator over <paramref name="compilation"/>, then again over a clone of it, and asserts that the
+    /// second run reused everything (<see cref="IncrementalAssert.RerunIsCached"/>): every test that runs the
+    /// generator checks that its models are cacheable.
+    /// </summary>
     public static GeneratorRun Run(CSharpCompilation compilation)
     {
         GeneratorDriver driver = CreateDriver(compilation);
         driver = driver.RunGeneratorsAndUpdateCompilation(compilation, out Compilation output, out ImmutableArray<Diagnostic> diagnostics);
+        IncrementalAssert.RerunIsCached(driver, compilation.Clone(), IncrementalAssert.SlabGenStepNames);
         return new GeneratorRun(driver, compilation, output, diagnostics);
     }
 
-    public static GeneratorDriver CreateDriver(CSharpCompilation compilation)
+    public static GeneratorDriver CreateDriver(CSharpCompilation compilation, IIncrementalGenerator? generator = null)
         => CSharpGeneratorDriver.Create(
-            new[] { new SlabCacheGenerator().AsSourceGenerator() },
+            new[] { (generator ?? new SlabCacheGenerator()).AsSourceGenerator() },
             parseOptions: (CSharpParseOptions)compilation.SyntaxTrees.First().Options,
             driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
 
@@ -57,7 +65,7 @@ internal static class TestCompilation
             throw new InvalidOperationException("The Microsoft.NETCore.App reference assemblies are not at " + directory + ".");
         return Directory.GetFiles(directory, "*.dll")
             .Select(path => (MetadataReference)MetadataReference.CreateFromFile(path))
-            .Append(MetadataReference.CreateFromFile(typeof(SlabCacheAttribute).Assembly.Location))
+            .Append(MetadataReference.CreateFromFile(typeof(SlabGenRuntime::SlabGen.SlabCacheAttribute).Assembly.Location))
             .ToImmutableArray();
     }
 

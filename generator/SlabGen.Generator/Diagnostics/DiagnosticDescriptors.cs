@@ -1,5 +1,7 @@
 using System;
+using System.Globalization;
 using Microsoft.CodeAnalysis;
+using SlabGen.Policy;
 
 namespace SlabGen.Generator.Diagnostics;
 
@@ -60,11 +62,11 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor InvalidAlign = Error(InvalidAlignId,
         "Invalid SlabCache.Align",
-        "Align {0} is not 0 (natural) or a power of two up to 4096");
+        "Align {0} is not 0 (natural) or a power of two up to " + Number(SlabLimits.MaxAlign));
 
     public static readonly DiagnosticDescriptor InvalidLimit = Error(InvalidLimitId,
         "Invalid SlabCache.Limit",
-        "Limit {0} is outside 1..4096 (0 = tuned from the object size)");
+        "Limit {0} is outside 1.." + Number(Tunables.MaxLimit) + " (0 = tuned from the object size)");
 
     public static readonly DiagnosticDescriptor InvalidBatchCount = Error(InvalidBatchCountId,
         "Invalid SlabCache.BatchCount",
@@ -72,7 +74,7 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor InvalidSharedFactor = Error(InvalidSharedFactorId,
         "Invalid SlabCache.SharedFactor",
-        "SharedFactor {0} is outside 1..64 (0 = tuned)");
+        "SharedFactor {0} is outside 1.." + Number(Tunables.MaxSharedFactor) + " (0 = tuned)");
 
     public static readonly DiagnosticDescriptor DuplicateName = Error(DuplicateNameId,
         "Two slab caches have the same name",
@@ -80,7 +82,8 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor TooLarge = Error(TooLargeId,
         "A [SlabCache] struct is too large for a slab cache",
-        "'{0}' needs {1}-byte slab slots ({2}-byte objects in the {3}-byte size class); a slab cache holds slots of at most 4194304 bytes");
+        "'{0}' needs {1}-byte slab slots ({2}-byte objects in the {3}-byte size class); a slab cache holds slots of at most "
+        + Number(SlabLimits.MaxObjectSize) + " bytes");
 
     public static readonly DiagnosticDescriptor UnsafeRequired = Error(UnsafeRequiredId,
         "SlabGen needs unsafe code",
@@ -96,7 +99,7 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor InvalidName = Error(InvalidNameId,
         "Invalid cache name",
-        "The cache name '{0}' is invalid: {1}");
+        "The cache name {0} {1}");
 
     public static readonly DiagnosticDescriptor MemberConflict = Error(MemberConflictId,
         "A [SlabCache] struct declares a member SlabGen generates",
@@ -126,6 +129,8 @@ internal static class DiagnosticDescriptors
         }
         throw new ArgumentException("unknown SlabGen diagnostic id " + id, nameof(id));
     }
+
+    private static string Number(int value) => value.ToString(CultureInfo.InvariantCulture);
 
     private static DiagnosticDescriptor Error(string id, string title, string message)
         => new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true,

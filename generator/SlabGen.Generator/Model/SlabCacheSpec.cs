@@ -13,7 +13,7 @@ namespace SlabGen.Generator.Model;
 /// <param name="Containers">Containing types, outermost first.</param>
 /// <param name="CacheName">The cache's name in slabinfo.</param>
 /// <param name="Layout">What the generator computed and tuned (<c>kmem_cache_create</c>'s arguments).</param>
-/// <param name="Flags">SlabFlags as written, as an int.</param>
+/// <param name="Flags">The flags as written (the runtime's <see cref="SlabFlags"/>, compiled into the generator).</param>
 /// <param name="CtorName">The ctor method, or null.</param>
 /// <param name="Merge">True when the cache is an alias of its kmalloc size-class cache (<c>find_mergeable</c>).</param>
 internal sealed record SlabCacheSpec(
@@ -26,6 +26,6 @@ internal sealed record SlabCacheSpec(
     EquatableArray<ContainingTypeSpec> Containers,
     string CacheName,
     CacheLayoutSpec Layout,
-    int Flags,
+    SlabFlags Flags,
     string? CtorName,
     bool Merge);

@@ -10,8 +10,11 @@ namespace Demo.Net
         [global::System.CodeDom.Compiler.GeneratedCode("SlabGen", "<VERSION>")]
         public static class SlabSpec
         {
-            /// <summary>The cache's name, as slabinfo lists it.</summary>
+            /// <summary>The cache's name, as slabinfo lists it unless another assembly's cache took it first (see <see cref="NameScope"/>).</summary>
             public const string Name = "packet_cache";
+
+            /// <summary>The declaring assembly: when <see cref="Name"/> is taken, the cache is named <c>Name@NameScope</c> (<c>SlabCacheOptions.NameScope</c>).</summary>
+            public const string NameScope = "Demo.Library";
 
             /// <summary><c>sizeof(Packet)</c> computed from its fields; checked against the runtime when the cache is created.</summary>
             public const int ObjectSize = 1504;
@@ -95,6 +98,7 @@ namespace Demo.Net
                     Ctor = &Ctor,
                     Limit = global::Demo.Net.Packet.SlabSpec.Limit,
                     BatchCount = global::Demo.Net.Packet.SlabSpec.BatchCount,
+                    NameScope = global::Demo.Net.Packet.SlabSpec.NameScope,
                 };
                 cache = global::SlabGen.SlabCache<global::Demo.Net.Packet>.Create(global::Demo.Net.Packet.SlabSpec.Name, options)
                     ?? throw new global::System.InvalidOperationException("slab cache '" + global::Demo.Net.Packet.SlabSpec.Name + "' could not be created.");

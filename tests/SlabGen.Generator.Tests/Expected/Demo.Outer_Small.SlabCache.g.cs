@@ -12,8 +12,11 @@ namespace Demo
             [global::System.CodeDom.Compiler.GeneratedCode("SlabGen", "<VERSION>")]
             public static class SlabSpec
             {
-                /// <summary>The cache's name, as slabinfo lists it.</summary>
+                /// <summary>The cache's name, as slabinfo lists it unless another assembly's cache took it first (see <see cref="NameScope"/>).</summary>
                 public const string Name = "small";
+
+                /// <summary>The declaring assembly: when <see cref="Name"/> is taken, the cache is named <c>Name@NameScope</c> (<c>SlabCacheOptions.NameScope</c>).</summary>
+                public const string NameScope = "Demo.Library";
 
                 /// <summary><c>sizeof(Small)</c> computed from its fields; checked against the runtime when the cache is created.</summary>
                 public const int ObjectSize = 8;
@@ -90,7 +93,7 @@ namespace Demo
                             + ". Its layout uses something SlabGen does not model (see docs/generator.md, 'Layout'), so the cache '" + global::Demo.Outer.Small.SlabSpec.Name + "' was not created.");
                     }
                     // find_mergeable: an alias of the kmalloc cache of this size class.
-                    cache = global::SlabGen.SlabCache<global::Demo.Outer.Small>.Alias(global::Demo.Outer.Small.SlabSpec.Name, global::SlabGen.Kmalloc.CacheFor(global::Demo.Outer.Small.SlabSpec.Size), global::Demo.Outer.Small.SlabSpec.Align);
+                    cache = global::SlabGen.SlabCache<global::Demo.Outer.Small>.Alias(global::Demo.Outer.Small.SlabSpec.Name, global::SlabGen.Kmalloc.CacheFor(global::Demo.Outer.Small.SlabSpec.Size), global::Demo.Outer.Small.SlabSpec.Align, global::Demo.Outer.Small.SlabSpec.NameScope);
                     return cache;
                 }
             }

@@ -1,6 +1,6 @@
 using Microsoft.CodeAnalysis;
 
-namespace SlabGen.Generator.Layout;
+namespace SlabGen.Generator.Parse;
 
 /// <summary>A computed layout, or why it could not be computed and along which path of fields.</summary>
 internal readonly struct LayoutResult

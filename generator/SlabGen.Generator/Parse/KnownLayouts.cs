@@ -1,6 +1,6 @@
 using Microsoft.CodeAnalysis;
 
-namespace SlabGen.Generator.Layout;
+namespace SlabGen.Generator.Parse;
 
 /// <summary>
 /// Layouts of types whose fields the compiler cannot see or that the runtime lays out specially: primitives, and BCL

@@ -1,4 +1,4 @@
-namespace SlabGen.Generator.Layout;
+namespace SlabGen.Generator.Parse;
 
 /// <summary>The unmanaged size and alignment of a type on a 64-bit process.</summary>
 internal readonly record struct TypeLayout(int Size, int Align)

@@ -6,10 +6,10 @@ using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using SlabGen.Generator.Diagnostics;
-using SlabGen.Generator.Layout;
 using SlabGen.Generator.Model;
+using SlabGen.Policy;
 
-namespace SlabGen.Generator;
+namespace SlabGen.Generator.Parse;
 
 /// <summary>
 /// Turns one <c>[SlabCache]</c> struct into a <see cref="SlabCacheTarget"/>: checks the struct and the attribute,
@@ -19,10 +19,6 @@ internal static class Parser
 {
     /// <summary>The members the emitter adds to the struct; a user member with one of these names is SLAB017.</summary>
     public static readonly string[] GeneratedMemberNames = { "Cache", "Alloc", "Free", "Rent", "RentHandle", "SlabSpec", "__SlabGenState" };
-
-    private const int FlagHwCacheAlign = 0x0000_2000;
-    private const int FlagNoMerge = 0x0100_0000;
-    private const int FlagMerge = 0x4000_0000;
 
     private static readonly SymbolDisplayFormat NamespaceFormat = new(
         typeQualificationStyle: SymbolDisplayTypeQualificationStyle.NameAndContainingTypesAndNamespaces,
@@ -35,9 +31,8 @@ internal static class Parser
     {
         if (context.TargetSymbol is not INamedTypeSymbol type || context.TargetNode is not TypeDeclarationSyntax declaration)
             return null;
-        AttributeData attribute = context.Attributes[0];
         // [SlabCache] on two partial declarations is CS0579 already; generate for the first only, so hint names stay unique.
-        if (!IsFirstApplication(type, attribute))
+        if (FirstApplication(type, declaration) is not AttributeData attribute)
             return null;
 
         var diagnostics = new List<DiagnosticInfo>();
@@ -71,14 +66,14 @@ internal static class Parser
 
         string cacheName = arguments.Name ?? CacheNames.ToSnakeCase(type.Name);
         LocationInfo? nameLocation = arguments.NameLocation ?? identifier;
-        if (arguments.Name is not null && CacheNames.Problem(arguments.Name) is string nameProblem)
-            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidName, nameLocation, arguments.Name, nameProblem));
+        if (CacheNames.Problem(cacheName, defaulted: arguments.Name is null) is string nameProblem)
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidName, nameLocation, CacheNameRules.Quote(cacheName), nameProblem));
 
         CheckMemberNames(type, display, identifier, diagnostics);
         bool hasCtor = CheckCtor(type, display, arguments, diagnostics);
         CheckAlign(arguments, diagnostics);
-        bool hwCacheAlign = (arguments.Flags & FlagHwCacheAlign) != 0;
-        bool merge = (arguments.Flags & FlagMerge) != 0;
+        bool hwCacheAlign = (arguments.Flags & SlabFlags.HwCacheAlign) != 0;
+        bool merge = (arguments.Flags & SlabFlags.Merge) != 0;
 
         cancellationToken.ThrowIfCancellationRequested();
         CacheLayoutSpec? layout = null;
@@ -86,7 +81,7 @@ internal static class Parser
             layout = ComputeLayout(context.SemanticModel.Compilation, type, display, identifier, arguments, hasCtor, hwCacheAlign, diagnostics, cancellationToken);
         CheckTunables(arguments, layout, diagnostics);
         if (merge)
-            CheckMerge(display, arguments, layout, hasCtor, hwCacheAlign, diagnostics);
+            CheckMerge(display, arguments, layout, hwCacheAlign, diagnostics);
 
         SlabCacheSpec? spec = null;
         if (diagnostics.Count == 0 && layout is not null)
@@ -108,20 +103,23 @@ internal static class Parser
         return new SlabCacheTarget(spec, cacheName, display, nameLocation, identifier, new EquatableArray<DiagnosticInfo>(diagnostics));
     }
 
-    private static bool IsFirstApplication(INamedTypeSymbol type, AttributeData attribute)
+    /// <summary>
+    /// The struct's first <c>[SlabCache]</c> when <paramref name="declaration"/> is the partial declaration that carries
+    /// it, else null. The transform runs once per declaration with the attribute, and its <c>Attributes</c> are all of
+    /// them in the declaration's file, so only the attribute's own span says which declaration is the first.
+    /// </summary>
+    private static AttributeData? FirstApplication(INamedTypeSymbol type, TypeDeclarationSyntax declaration)
     {
-        AttributeData? first = null;
         foreach (AttributeData candidate in type.GetAttributes())
         {
-            if (candidate.AttributeClass?.ToDisplayString() == SlabCacheGenerator.AttributeMetadataName)
-            {
-                first = candidate;
-                break;
-            }
+            if (candidate.AttributeClass?.ToDisplayString() != SlabCacheGenerator.AttributeMetadataName)
+                continue;
+            SyntaxReference? at = candidate.ApplicationSyntaxReference;
+            return at is null || (at.SyntaxTree == declaration.SyntaxTree && declaration.AttributeLists.Span.Contains(at.Span))
+                ? candidate
+                : null;
         }
-        return first is null || first.ApplicationSyntaxReference is null || attribute.ApplicationSyntaxReference is null
-            || (first.ApplicationSyntaxReference.SyntaxTree == attribute.ApplicationSyntaxReference.SyntaxTree
-                && first.ApplicationSyntaxReference.Span == attribute.ApplicationSyntaxReference.Span);
+        return null;
     }
 
     private static string Keyword(TypeDeclarationSyntax declaration)
@@ -235,10 +233,12 @@ internal static class Parser
 
     private static void CheckAlign(AttributeArguments arguments, List<DiagnosticInfo> diagnostics)
     {
-        int align = arguments.Align;
-        if (align < 0 || align > 4096 || (align & (align - 1)) != 0)
-            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidAlign, arguments.AlignLocation, Text(align)));
+        if (!IsValidAlign(arguments.Align))
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidAlign, arguments.AlignLocation, Text(arguments.Align)));
     }
+
+    /// <summary>0 (natural) or a power of two up to <see cref="SlabLimits.MaxAlign"/>, as the runtime's layout requires.</summary>
+    private static bool IsValidAlign(int align) => align >= 0 && align <= SlabLimits.MaxAlign && (align & (align - 1)) == 0;
 
     private static CacheLayoutSpec? ComputeLayout(Compilation compilation, INamedTypeSymbol type, string display,
         LocationInfo? identifier, AttributeArguments arguments, bool hasCtor, bool hwCacheAlign,
@@ -252,65 +252,59 @@ internal static class Parser
             return null;
         }
 
-        // calculate_alignment: at least a pointer, the struct's own, the one asked for, a cache line with SLAB_HWCACHE_ALIGN.
-        int requested = arguments.Align is > 0 and <= 4096 && (arguments.Align & (arguments.Align - 1)) == 0 ? arguments.Align : 0;
-        int align = System.Math.Max(System.Math.Max(SizeClasses.MinAlign, result.Layout.Align), requested);
-        if (hwCacheAlign)
-            align = System.Math.Max(align, SizeClasses.CacheLineSize);
-        long rounded = ((long)result.Layout.Size + align - 1) / align * align;
-        int sizeClass = rounded > SizeClasses.MaxSlotSize ? 0 : SizeClasses.ClassOf((int)rounded);
-        long slot = sizeClass == 0 ? rounded : SizeClasses.SlotSize(sizeClass, result.Layout.Size, align, hasCtor);
-        if (sizeClass == 0 || slot > SizeClasses.MaxSlotSize)
+        CacheGeometry geometry = CacheGeometry.Of(result.Layout, IsValidAlign(arguments.Align) ? arguments.Align : 0, hwCacheAlign, hasCtor);
+        if (!geometry.Fits)
         {
-            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.TooLarge, identifier, display, Text(slot),
-                Text(result.Layout.Size), sizeClass == 0 ? "(none)" : Text(sizeClass)));
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.TooLarge, identifier, display, Text(geometry.Slot),
+                Text(result.Layout.Size), geometry.SizeClass == 0 ? "(none)" : Text(geometry.SizeClass)));
             return null;
         }
 
-        int limit = CpuCacheTuning.LimitFor(sizeClass);
-        int batchCount = CpuCacheTuning.BatchCountFor(limit);
-        int sharedFactor = CpuCacheTuning.SharedFactorFor(sizeClass);
-        if (arguments.Limit is >= 1 and <= CpuCacheTuning.MaxLimit)
+        // enable_cpucache picks the tunables from the slot size (cachep->size), as the runtime does for this cache.
+        int slot = (int)geometry.Slot;
+        int limit = Tunables.LimitFor(slot);
+        int batchCount = Tunables.BatchCountFor(limit);
+        int sharedFactor = Tunables.SharedFactorFor(slot);
+        if (arguments.Limit is >= 1 and <= Tunables.MaxLimit)
         {
             limit = arguments.Limit;
-            batchCount = CpuCacheTuning.BatchCountFor(limit);
+            batchCount = Tunables.BatchCountFor(limit);
         }
         if (arguments.BatchCount >= 1 && arguments.BatchCount <= limit)
             batchCount = arguments.BatchCount;
-        bool sharedFactorGiven = arguments.SharedFactor is >= 1 and <= CpuCacheTuning.MaxSharedFactor;
+        bool sharedFactorGiven = arguments.SharedFactor is >= 1 and <= Tunables.MaxSharedFactor;
         if (sharedFactorGiven)
             sharedFactor = arguments.SharedFactor;
-        return new CacheLayoutSpec(result.Layout.Size, result.Layout.Align, align, sizeClass, limit, batchCount, sharedFactor, sharedFactorGiven);
+        return new CacheLayoutSpec(result.Layout.Size, result.Layout.Align, geometry.Align, geometry.SizeClass, limit, batchCount, sharedFactor, sharedFactorGiven);
     }
 
     private static void CheckTunables(AttributeArguments arguments, CacheLayoutSpec? layout, List<DiagnosticInfo> diagnostics)
     {
-        if (arguments.Limit < 0 || arguments.Limit > CpuCacheTuning.MaxLimit)
+        if (arguments.Limit < 0 || arguments.Limit > Tunables.MaxLimit)
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidLimit, arguments.LimitLocation, Text(arguments.Limit)));
-        int limit = arguments.Limit is >= 1 and <= CpuCacheTuning.MaxLimit ? arguments.Limit
+        int limit = arguments.Limit is >= 1 and <= Tunables.MaxLimit ? arguments.Limit
             : layout is not null ? layout.Limit
-            : CpuCacheTuning.MaxLimit;
+            : Tunables.MaxLimit;
         if (arguments.BatchCount < 0 || arguments.BatchCount > limit)
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidBatchCount, arguments.BatchCountLocation,
                 Text(arguments.BatchCount), Text(limit)));
-        if (arguments.SharedFactor < 0 || arguments.SharedFactor > CpuCacheTuning.MaxSharedFactor)
+        if (arguments.SharedFactor < 0 || arguments.SharedFactor > Tunables.MaxSharedFactor)
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidSharedFactor, arguments.SharedFactorLocation,
                 Text(arguments.SharedFactor)));
     }
 
     // find_mergeable's tests, at compile time: what would keep this cache from sharing its size class's cache.
-    private static void CheckMerge(string display, AttributeArguments arguments, CacheLayoutSpec? layout, bool hasCtor,
-        bool hwCacheAlign, List<DiagnosticInfo> diagnostics)
+    private static void CheckMerge(string display, AttributeArguments arguments, CacheLayoutSpec? layout, bool hwCacheAlign,
+        List<DiagnosticInfo> diagnostics)
     {
         string? problem =
-            (arguments.Flags & FlagNoMerge) != 0 ? "it also has SlabFlags.NoMerge"
-            : arguments.Ctor is not null || hasCtor ? "it has a Ctor, and a shared cache's objects are not constructed"
+            (arguments.Flags & SlabFlags.NoMerge) != 0 ? "it also has SlabFlags.NoMerge"
+            : arguments.Ctor is not null ? "it has a Ctor, and a shared cache's objects are not constructed"
             : hwCacheAlign ? "SlabFlags.HwCacheAlign changes its layout"
             : arguments.Limit != 0 || arguments.BatchCount != 0 || arguments.SharedFactor != 0 ? "it sets its own Limit, BatchCount or SharedFactor, which belong to the shared cache"
             : layout is null ? null
-            : layout.SizeClass > SizeClasses.MaxKmallocCacheSize ? "its " + Text(layout.SizeClass) + "-byte size class has no kmalloc cache (they stop at 8192 bytes)"
-            : layout.SizeClass % layout.Align != 0 ? "its " + Text(layout.Align) + "-byte alignment does not divide its size class of " + Text(layout.SizeClass)
-            : null;
+            : layout.SizeClass > SizeClasses.MaxCacheSize ? "its " + Text(layout.SizeClass) + "-byte size class has no kmalloc cache (they stop at " + Text(SizeClasses.MaxCacheSize) + " bytes)"
+            : null; // no alignment rule: the size class is always a multiple of the alignment (see CacheGeometry.Of)
         if (problem is not null)
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MergeIncompatible, arguments.FlagsLocation, display, problem));
     }

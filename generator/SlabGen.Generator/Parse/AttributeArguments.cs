@@ -4,14 +4,14 @@ using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using SlabGen.Generator.Diagnostics;
 
-namespace SlabGen.Generator;
+namespace SlabGen.Generator.Parse;
 
 /// <summary>The named arguments of one <c>[SlabCache(...)]</c> and where each is written, for precise diagnostics.</summary>
 internal sealed class AttributeArguments
 {
     public string? Name { get; private set; }
     public int Align { get; private set; }
-    public int Flags { get; private set; }
+    public SlabFlags Flags { get; private set; }
     public string? Ctor { get; private set; }
     public int Limit { get; private set; }
     public int BatchCount { get; private set; }
@@ -48,7 +48,7 @@ internal sealed class AttributeArguments
                     result.AlignLocation = at;
                     break;
                 case "Flags" when value is int flags:
-                    result.Flags = flags;
+                    result.Flags = (SlabFlags)flags;
                     result.FlagsLocation = at;
                     break;
                 case "Ctor":

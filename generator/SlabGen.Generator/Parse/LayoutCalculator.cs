@@ -6,7 +6,7 @@ using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 
-namespace SlabGen.Generator.Layout;
+namespace SlabGen.Generator.Parse;
 
 /// <summary>
 /// Computes the unmanaged size and alignment of a struct from its fields, the way the runtime lays out an unmanaged
