@@ -101,8 +101,8 @@ public unsafe class MagazineTests
             TestSupport.Churn(cache, 10);
             // The real fast path's first half: the tag was live, the top entry and its mark are read.
             OwnLiveMagazine(cache);
-            popped = (nint)cache.Fast.PeekAlloc(ThreadMagazines.t_table, out Magazine* m, out long count);
-            Assert.True(popped != 0);
+            Assert.True(cache.Fast.PeekAlloc(ThreadMagazines.t_table, out Magazine* m, out long count, out void* top));
+            popped = (nint)top;
             held = Magazine.AvailOf(count);
             Assert.True(held >= 3);
             step(); // the test thread shrinks the cache
@@ -144,8 +144,7 @@ public unsafe class MagazineTests
         Interleave(step =>
         {
             TestSupport.Churn(cache, 10);
-            void* popped = cache.Fast.PeekAlloc(ThreadMagazines.t_table, out Magazine* m, out long count);
-            Assert.True(popped != null);
+            Assert.True(cache.Fast.PeekAlloc(ThreadMagazines.t_table, out Magazine* m, out long count, out void* popped));
             step(); // the test thread destroys the cache: every object is back, this one too
             Assert.True(cache.Fast.CommitAlloc(m, count, popped) == null, "the pop must be undone");
             try
@@ -174,7 +173,7 @@ public unsafe class MagazineTests
         Interleave(step =>
         {
             TestSupport.Churn(cache, 10);
-            void* popped = cache.Fast.PeekAlloc(ThreadMagazines.t_table, out Magazine* m, out long count);
+            Assert.True(cache.Fast.PeekAlloc(ThreadMagazines.t_table, out Magazine* m, out long count, out void* popped));
             Assert.True(cache.Fast.CommitAlloc(m, count, popped) == popped);
             step(); // the test thread tries to destroy the cache, and must refuse: the object is allocated
             cache.Free(popped);
@@ -194,10 +193,10 @@ public unsafe class MagazineTests
             void* obj = cache.Alloc();
             // The real fast path's first half: the tag was live, there is room, the object is not marked free.
             OwnLiveMagazine(cache);
-            Assert.True(cache.Fast.PeekFree(ThreadMagazines.t_table, cache.Fast.Slot, obj, out Magazine* m, out long count));
+            Assert.True(cache.Fast.PeekFree(ThreadMagazines.t_table, cache.Fast.Slot, obj, out Magazine* m, out long count, out ulong key));
             Assert.True(Magazine.AvailOf(count) >= 2);
             step(); // the test thread shrinks the cache
-            cache.Fast.CommitFree(m, count, obj); // the free completes, into the retired magazine
+            cache.Fast.CommitFree(m, count, obj, key); // the free completes, into the retired magazine
             step(); // the test thread counts the object as cached
             Assert.Equal(cache.Fast.Tag | Magazine.RetiredBit, m->Tag);
             TestSupport.Churn(cache, 3); // the owner comes back: what the magazine held goes back to the slabs

@@ -54,18 +54,15 @@ internal readonly unsafe struct FastPath
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void* TryAlloc(nint* table)
-    {
-        void* obj = PeekAlloc(table, out Magazine* m, out long count);
-        return obj != null ? CommitAlloc(m, count, obj) : null;
-    }
+        => PeekAlloc(table, out Magazine* m, out long count, out void* obj) ? CommitAlloc(m, count, obj) : null;
 
     /// <summary>
     /// The first half of an allocation: the top object of this thread's magazine when the magazine is ours (tag) and
     /// not empty and the object still carries its free mark (nothing wrote to it while it was free; the slow path
-    /// reports and quarantines one that does not), else null. Writes nothing.
+    /// reports and quarantines one that does not), else false. Writes nothing.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void* PeekAlloc(nint* table, out Magazine* m, out long count)
+    public bool PeekAlloc(nint* table, out Magazine* m, out long count, out void* obj)
     {
         if (table != null)
         {
@@ -76,15 +73,16 @@ internal readonly unsafe struct FastPath
                 int n = Magazine.AvailOf(count) - 1;
                 if (n >= 0)
                 {
-                    void* obj = Magazine.Entry(m)[n];
+                    obj = Magazine.Entry(m)[n];
                     if (*Fp.Word(obj) == Fp.Key(obj))
-                        return obj;
+                        return true;
                 }
             }
         }
         m = null;
         count = 0;
-        return null;
+        obj = null;
+        return false;
     }
 
     /// <summary>
@@ -139,9 +137,9 @@ internal readonly unsafe struct FastPath
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TryFree(nint* table, int slot, void* obj)
     {
-        if (!PeekFree(table, slot, obj, out Magazine* m, out long count))
+        if (!PeekFree(table, slot, obj, out Magazine* m, out long count, out ulong key))
             return false;
-        CommitFree(m, count, obj);
+        CommitFree(m, count, obj, key);
         return true;
     }
 
@@ -151,7 +149,7 @@ internal readonly unsafe struct FastPath
     /// the slow path, which tells a double free from chance). Writes nothing.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool PeekFree(nint* table, int slot, void* obj, out Magazine* m, out long count)
+    public bool PeekFree(nint* table, int slot, void* obj, out Magazine* m, out long count, out ulong key)
     {
         if (table != null)
         {
@@ -159,20 +157,22 @@ internal readonly unsafe struct FastPath
             if (Volatile.Read(ref m->Tag) == Tag)
             {
                 count = m->Count;
-                if (Magazine.AvailOf(count) < m->Limit && !Fp.LooksFree(obj, *Fp.Word(obj)))
+                key = Fp.Key(obj);
+                if (Magazine.AvailOf(count) < m->Limit && !Fp.LooksFreeFor(key, *Fp.Word(obj)))
                     return true;
             }
         }
         m = null;
         count = 0;
+        key = 0;
         return false;
     }
 
-    /// <summary>The second half of a free: the object is marked free and pushed.</summary>
+    /// <summary>The second half of a free: the object is marked free (with the <paramref name="key"/> the first half computed) and pushed.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void CommitFree(Magazine* m, long count, void* obj)
+    public void CommitFree(Magazine* m, long count, void* obj, ulong key)
     {
-        *Fp.Word(obj) = Fp.Key(obj);
+        *Fp.Word(obj) = key;
         Magazine.Entry(m)[Magazine.AvailOf(count)] = obj;
         m->Count = count + 1;
     }
