@@ -9,7 +9,7 @@ namespace SlabGen;
 /// <summary>
 /// kmalloc: memory of any size. Sizes up to 8 KiB are rounded into the kmalloc-8 ... kmalloc-8k caches
 /// (<c>kmalloc_slab</c>); larger ones, up to <see cref="MaxSize"/>, are whole blocks of 2^order pages from the page
-/// source (<c>kmalloc_large</c>). <see cref="Free"/> and <see cref="Ksize"/> tell the two apart by the arena a
+/// source (<c>kmalloc_large</c>). <see cref="Free(void*)"/> and <see cref="Ksize"/> tell the two apart by the arena a
 /// pointer lives in.
 /// </summary>
 public static unsafe class Kmalloc
@@ -20,7 +20,7 @@ public static unsafe class Kmalloc
     /// <summary><c>KMALLOC_MAX_CACHE_SIZE</c>: the largest request served from a kmalloc cache.</summary>
     public const int MaxCacheSize = KmallocCaches.MaxCacheSize;
 
-    /// <summary><c>ZERO_SIZE_PTR</c>: what <c>Alloc(0)</c> returns. Not null, never a real object; <see cref="Free"/> accepts it.</summary>
+    /// <summary><c>ZERO_SIZE_PTR</c>: what <c>Alloc(0)</c> returns. Not null, never a real object; <see cref="Free(void*)"/> accepts it.</summary>
     public static readonly void* ZeroSizePtr = (void*)16;
 
     /// <summary>Fast paths of the kmalloc caches, by <c>kmalloc_index</c> (native, so the JIT sees a constant address and no bounds).</summary>
@@ -68,6 +68,13 @@ public static unsafe class Kmalloc
             s_large[order] = new PageSource.PageClient(PageSource.OwnerLarge, order);
     }
 
+    /// <summary>
+    /// Kmalloc bound to the calling thread: a handle that skips the thread-local lookup <see cref="Alloc"/> and
+    /// <see cref="Free(void*)"/> make on every call. Make one per loop or per request, on the thread that uses it.
+    /// </summary>
+    /// <exception cref="OutOfMemoryException">The thread's magazine table could not be mapped.</exception>
+    public static KmallocLocal Local() => new(ThreadMagazines.Table());
+
     /// <summary>The kmalloc cache that serves <paramref name="size"/> bytes (1 to 8192): kmalloc-8 ... kmalloc-8k.</summary>
     public static SlabCache CacheFor(int size)
     {
@@ -80,9 +87,12 @@ public static unsafe class Kmalloc
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="size"/> is above <see cref="MaxSize"/>.</exception>
     /// <exception cref="OutOfMemoryException">The page source is exhausted.</exception>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void* Alloc(nuint size)
+    public static void* Alloc(nuint size) => AllocFrom(ThreadMagazines.t_table, size); // the read first, so that a Free right after can share it
+
+    /// <summary><see cref="Alloc(nuint)"/> with this thread's magazine table already read (<see cref="KmallocLocal"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void* AllocFrom(nint* table, nuint size)
     {
-        nint* table = ThreadMagazines.t_table; // first, so that a Free right after can share the read
         if (size - 1 < MaxCacheSize)
         {
             int index = KmallocCaches.Index((int)size);
@@ -142,9 +152,43 @@ public static unsafe class Kmalloc
     /// <exception cref="ArgumentException"><paramref name="p"/> did not come from <see cref="Kmalloc"/>.</exception>
     /// <exception cref="DoubleFreeException"><paramref name="p"/> is already free; nothing changed.</exception>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Free(void* p)
+    public static void Free(void* p) => FreeFrom(ThreadMagazines.t_table, p);
+
+    /// <summary>
+    /// Frees <paramref name="p"/>, which the caller allocated with <paramref name="size"/> bytes (a sized free: C++'s
+    /// sized delete, mimalloc's <c>mi_free_size</c>, jemalloc's <c>sdallocx</c>). The size names the kmalloc cache
+    /// straight away, so the free reads one owner-table entry to check the pointer instead of following it to its
+    /// cache. A size that is not the pointer's own class is still served correctly (say after <see cref="Realloc"/>
+    /// kept a larger object for a smaller size) as long as it fits in the object.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="p"/> did not come from <see cref="Kmalloc"/>, or
+    /// <paramref name="size"/> is larger than the object (<see cref="Ksize"/>); nothing was freed.</exception>
+    /// <exception cref="DoubleFreeException"><paramref name="p"/> is already free; nothing changed.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Free(void* p, nuint size) => FreeFrom(ThreadMagazines.t_table, p, size);
+
+    /// <summary><see cref="Free(void*, nuint)"/> with this thread's magazine table already read.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void FreeFrom(nint* table, void* p, nuint size)
     {
-        nint* table = ThreadMagazines.t_table;
+        if (size - 1 < MaxCacheSize)
+        {
+            int index = KmallocCaches.Index((int)size);
+            FastPath* fast = s_fast + index;
+            if (fast->IsObject(p))
+            {
+                if (!fast->TryFree(table, p))
+                    s_caches[index].FreeSlow(p);
+                return;
+            }
+        }
+        FreeSizedSlow(p, size);
+    }
+
+    /// <summary><see cref="Free(void*)"/> with this thread's magazine table already read (<see cref="KmallocLocal"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void FreeFrom(nint* table, void* p)
+    {
         nuint off = (nuint)p - (nuint)PageSource.Base;
         if (off < PageSource.ReserveBytes)
         {
@@ -245,6 +289,28 @@ public static unsafe class Kmalloc
         int order = block->Order;
         block->InUse = 0;
         PageSource.FreePages(s_large[order], block);
+    }
+
+    /// <summary>
+    /// A sized free whose size does not name the pointer's cache: a large block, a size smaller than the object's
+    /// class (the object may have been kept by a shrinking <see cref="Realloc"/>), or a mistake, which throws before
+    /// anything is freed.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void FreeSizedSlow(void* p, nuint size)
+    {
+        if (p == null || p == ZeroSizePtr)
+            return;
+        nuint usable = UsableSize(p, freeing: true);
+        if (size > usable)
+        {
+            int owner = PageSource.PageOwnerOf(p);
+            string what = owner == PageSource.OwnerLarge ? "a large block" : $"an object of '{s_caches[s_indexOfSlot[owner]].Name}'";
+            throw new ArgumentException(
+                $"kmalloc: Free(0x{(nuint)p:x}, {size}): the pointer is {what} of {usable} bytes, smaller than the size given; it was allocated with another size. Nothing was freed.",
+                nameof(size));
+        }
+        Free(p);
     }
 
     /// <summary>

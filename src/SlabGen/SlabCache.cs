@@ -299,6 +299,25 @@ public sealed unsafe partial class SlabCache : IDisposable
         return obj != null ? obj : AllocSlow();
     }
 
+    /// <summary>
+    /// This cache bound to the calling thread: a handle whose <see cref="SlabLocal.Alloc"/> and
+    /// <see cref="SlabLocal.Free"/> skip the thread-local lookup that <see cref="Alloc"/> and <see cref="Free"/> make
+    /// on every call. Make one per loop or per request, on the thread that uses it.
+    /// </summary>
+    /// <exception cref="OutOfMemoryException">The thread's magazine table could not be mapped.</exception>
+    public SlabLocal Local()
+    {
+        ThrowIfDisposed();
+        return new SlabLocal(this);
+    }
+
+    /// <summary>The typed <see cref="Local"/>, for <see cref="SlabCache{T}.Local"/>.</summary>
+    internal SlabLocal<T> LocalOf<T>() where T : unmanaged
+    {
+        ThrowIfDisposed();
+        return new SlabLocal<T>(this);
+    }
+
     /// <summary>Frees an object (<c>kmem_cache_free</c>); null is ignored.</summary>
     /// <exception cref="ArgumentException"><paramref name="obj"/> is not an object of this cache, or was never handed out.</exception>
     /// <exception cref="DoubleFreeException"><paramref name="obj"/> is already free; nothing changed.</exception>

@@ -4,7 +4,7 @@ using Xunit;
 
 namespace SlabGen.EndToEnd.Tests;
 
-/// <summary>The generated <c>RentHandle()</c>, compiled by the generator running as an analyzer.</summary>
+/// <summary>The generated <c>RentHandle()</c> and <c>Local()</c>, compiled by the generator running as an analyzer.</summary>
 [Collection(CacheCollection.Name)]
 public class GeneratedHandleTests
 {
@@ -31,5 +31,30 @@ public class GeneratedHandleTests
         Assert.Contains("e2e_message", refused.Message);
         Assert.Throws<ObjectDisposedException>(() => copy.Value.Id);
         Assert.Equal(frees + 1, E2eMessage.Cache.Cache.GetStatistics().Frees);
+    }
+
+    [Fact]
+    public unsafe void Local_gives_a_thread_bound_handle_on_the_generated_cache()
+    {
+        SlabStatistics before = E2eMessage.Cache.Cache.GetStatistics();
+        SlabLocal<E2eMessage> local = E2eMessage.Local();
+        Assert.Same(E2eMessage.Cache.Cache, local.Cache);
+        var held = new E2eMessage*[100];
+        for (int i = 0; i < held.Length; i++)
+        {
+            held[i] = local.Alloc();
+            *held[i] = new E2eMessage(i, 1, i * 0.5);
+        }
+        for (int i = 0; i < held.Length; i++)
+        {
+            Assert.Equal(new E2eMessage(i, 1, i * 0.5), *held[i]);
+            local.Free(held[i]);
+        }
+        E2eMessage* p = E2eMessage.Alloc();
+        local.Free(p); // the static face and the handle share the thread's magazine
+        Assert.Throws<DoubleFreeException>(() => E2eMessage.Free(p));
+        SlabStatistics after = E2eMessage.Cache.Cache.GetStatistics();
+        Assert.Equal(101, after.Allocations - before.Allocations);
+        Assert.Equal(101, after.Frees - before.Frees);
     }
 }

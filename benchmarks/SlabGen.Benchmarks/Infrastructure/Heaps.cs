@@ -13,6 +13,9 @@ public readonly unsafe struct MimallocHeap : IMalloc
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Free(void* p) => NativePeers.MiFree(p);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void FreeSized(void* p, nuint size) => NativePeers.MiFreeSize(p, size);
 }
 
 /// <summary>jemalloc: <c>mallocx(size, 0)</c> / <c>dallocx(p, 0)</c> through function pointers.</summary>
@@ -25,6 +28,9 @@ public readonly unsafe struct JemallocHeap : IMalloc
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Free(void* p) => NativePeers.JeDallocx(p, 0);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void FreeSized(void* p, nuint size) => NativePeers.JeSdallocx(p, size, 0);
 }
 
 /// <summary>tcmalloc (gperftools minimal): <c>tc_malloc</c> / <c>tc_free</c> through function pointers.</summary>
@@ -37,6 +43,9 @@ public readonly unsafe struct TcmallocHeap : IMalloc
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Free(void* p) => NativePeers.TcFree(p);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void FreeSized(void* p, nuint size) => NativePeers.TcFreeSized(p, size);
 }
 
 /// <summary>glibc's <c>malloc</c> / <c>free</c> through function pointers: NativeMemory's allocator without its P/Invoke.</summary>
@@ -49,6 +58,9 @@ public readonly unsafe struct GlibcHeap : IMalloc
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Free(void* p) => NativePeers.LibcFree(p);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void FreeSized(void* p, nuint size) => NativePeers.LibcFree(p); // glibc 2.36 has no free_sized
 }
 
 /// <summary><c>NativeMemory.Alloc</c> / <c>Free</c>, the baseline, as a heap (for the Larson scenario's generic loop).</summary>
@@ -63,6 +75,9 @@ public readonly unsafe struct NativeMemoryHeap : IMalloc
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Free(void* p) => NativeMemory.Free(p);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void FreeSized(void* p, nuint size) => NativeMemory.Free(p);
 }
 
 /// <summary>SlabGen's <c>Kmalloc.Alloc</c> / <c>Free</c> as a heap.</summary>
@@ -77,4 +92,7 @@ public readonly unsafe struct KmallocHeap : IMalloc
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Free(void* p) => Kmalloc.Free(p);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void FreeSized(void* p, nuint size) => Kmalloc.Free(p, size);
 }

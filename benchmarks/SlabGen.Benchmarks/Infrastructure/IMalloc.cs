@@ -13,4 +13,7 @@ public unsafe interface IMalloc
     static abstract void* Malloc(nuint size);
 
     static abstract void Free(void* p);
+
+    /// <summary>A sized free: <paramref name="size"/> is what <see cref="Malloc"/> was asked for.</summary>
+    static abstract void FreeSized(void* p, nuint size);
 }

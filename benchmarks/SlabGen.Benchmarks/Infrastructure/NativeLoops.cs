@@ -67,4 +67,37 @@ public static unsafe class NativeLoops
                 T.Free((void*)ptrs[i]);
         }
     }
+
+    /// <summary><see cref="SizedPairs{T}"/> with a sized free (<c>mi_free_size</c>, <c>sdallocx</c>, <c>tc_free_sized</c>).</summary>
+    public static void SizedFreePairs<T>(int[] sizes) where T : struct, IMalloc
+    {
+        T.Require();
+        for (int i = 0; i < sizes.Length; i++)
+        {
+            int size = sizes[i];
+            byte* p = (byte*)T.Malloc((nuint)size);
+            p[0] = 1;
+            p[size - 1] = 2;
+            T.FreeSized(p, (nuint)size);
+        }
+    }
+
+    /// <summary><see cref="SizedRounds{T}"/> with a sized free.</summary>
+    public static void SizedFreeRounds<T>(int[] sizes, nint[] ptrs) where T : struct, IMalloc
+    {
+        T.Require();
+        for (int start = 0; start < sizes.Length; start += ptrs.Length)
+        {
+            for (int i = 0; i < ptrs.Length; i++)
+            {
+                int size = sizes[start + i];
+                byte* p = (byte*)T.Malloc((nuint)size);
+                p[0] = 1;
+                p[size - 1] = 2;
+                ptrs[i] = (nint)p;
+            }
+            for (int i = 0; i < ptrs.Length; i++)
+                T.FreeSized((void*)ptrs[i], (nuint)sizes[start + i]);
+        }
+    }
 }

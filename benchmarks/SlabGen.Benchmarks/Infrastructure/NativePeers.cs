@@ -20,17 +20,20 @@ public static unsafe class NativePeers
     public static readonly NativePeer Tcmalloc;
     public static readonly NativePeer Glibc;
 
-    // mimalloc: mi_malloc / mi_free.
+    // mimalloc: mi_malloc / mi_free, and mi_free_size for the sized-free rows.
     public static readonly delegate* unmanaged[SuppressGCTransition]<nuint, void*> MiMalloc;
     public static readonly delegate* unmanaged[SuppressGCTransition]<void*, void> MiFree;
+    public static readonly delegate* unmanaged[SuppressGCTransition]<void*, nuint, void> MiFreeSize;
 
     // jemalloc's non-standard API: mallocx(size, flags) / dallocx(ptr, flags), flags 0 (the thread's tcache, arena 0..n).
     public static readonly delegate* unmanaged[SuppressGCTransition]<nuint, int, void*> JeMallocx;
     public static readonly delegate* unmanaged[SuppressGCTransition]<void*, int, void> JeDallocx;
+    public static readonly delegate* unmanaged[SuppressGCTransition]<void*, nuint, int, void> JeSdallocx;
 
-    // tcmalloc (gperftools, minimal): tc_malloc / tc_free.
+    // tcmalloc (gperftools, minimal): tc_malloc / tc_free, and tc_free_sized.
     public static readonly delegate* unmanaged[SuppressGCTransition]<nuint, void*> TcMalloc;
     public static readonly delegate* unmanaged[SuppressGCTransition]<void*, void> TcFree;
+    public static readonly delegate* unmanaged[SuppressGCTransition]<void*, nuint, void> TcFreeSized;
 
     // glibc's malloc / free from libc.so.6: the allocator NativeMemory uses, without its P/Invoke.
     public static readonly delegate* unmanaged[SuppressGCTransition]<nuint, void*> LibcMalloc;
@@ -41,6 +44,7 @@ public static unsafe class NativePeers
         Mimalloc = NativePeer.Load("mimalloc", "libmimalloc2.0", "libmimalloc.so.2", "mi_malloc/mi_free", "Mimalloc");
         MiMalloc = (delegate* unmanaged[SuppressGCTransition]<nuint, void*>)Mimalloc.Export("mi_malloc");
         MiFree = (delegate* unmanaged[SuppressGCTransition]<void*, void>)Mimalloc.Export("mi_free");
+        MiFreeSize = (delegate* unmanaged[SuppressGCTransition]<void*, nuint, void>)Mimalloc.Export("mi_free_size");
         if (Mimalloc.Optional("mi_version") is var miVersion and not 0)
         {
             int v = ((delegate* unmanaged<int>)miVersion)(); // 209 = 2.0.9
@@ -50,6 +54,7 @@ public static unsafe class NativePeers
         Jemalloc = NativePeer.Load("jemalloc", "libjemalloc2", "libjemalloc.so.2", "mallocx/dallocx", "Jemalloc");
         JeMallocx = (delegate* unmanaged[SuppressGCTransition]<nuint, int, void*>)Jemalloc.Export("mallocx");
         JeDallocx = (delegate* unmanaged[SuppressGCTransition]<void*, int, void>)Jemalloc.Export("dallocx");
+        JeSdallocx = (delegate* unmanaged[SuppressGCTransition]<void*, nuint, int, void>)Jemalloc.Export("sdallocx");
         JeMallctl = (delegate* unmanaged<byte*, void*, nuint*, void*, nuint, int>)Jemalloc.Optional("mallctl");
         if (JeMallctl != null)
         {
@@ -63,6 +68,7 @@ public static unsafe class NativePeers
         Tcmalloc = NativePeer.Load("tcmalloc", "libtcmalloc-minimal4", "libtcmalloc_minimal.so.4", "tc_malloc/tc_free", "Tcmalloc");
         TcMalloc = (delegate* unmanaged[SuppressGCTransition]<nuint, void*>)Tcmalloc.Export("tc_malloc");
         TcFree = (delegate* unmanaged[SuppressGCTransition]<void*, void>)Tcmalloc.Export("tc_free");
+        TcFreeSized = (delegate* unmanaged[SuppressGCTransition]<void*, nuint, void>)Tcmalloc.Export("tc_free_sized");
         TcNumericProperty = (delegate* unmanaged<byte*, nuint*, int>)Tcmalloc.Optional("MallocExtension_GetNumericProperty");
         MiProcessInfo = (delegate* unmanaged<nuint*, nuint*, nuint*, nuint*, nuint*, nuint*, nuint*, nuint*, void>)Mimalloc.Optional("mi_process_info");
         if (Tcmalloc.Optional("tc_version") is var tcVersion and not 0)

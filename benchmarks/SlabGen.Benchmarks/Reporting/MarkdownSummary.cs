@@ -82,7 +82,7 @@ public static class MarkdownSummary
         foreach (ScenarioResult s in scenarios)
         {
             PeerResult? best = s.Peers
-                .Where(p => Array.IndexOf(NativePeers.BestOf, p.Method) >= 0)
+                .Where(p => NativePeers.BestOf.Any(b => p.Method.StartsWith(b, StringComparison.Ordinal)))
                 .OrderBy(p => p.MedianNs)
                 .FirstOrDefault();
             if (best == null)

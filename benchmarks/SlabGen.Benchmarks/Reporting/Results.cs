@@ -26,6 +26,8 @@ public static class Results
         ["SlabGenBulk"] = "SlabGen SlabCache AllocBulk/FreeBulk",
         ["SlabGenGenerated"] = "SlabGen [SlabCache] generated",
         ["SlabGenKmalloc"] = "SlabGen Kmalloc",
+        ["SlabGenKmallocLocal"] = "SlabGen Kmalloc.Local(), sized free",
+        ["SlabGenLocal"] = "SlabGen SlabCache<T>.Local()",
         ["SlabGenNoTune"] = "SlabGen SlabCache, no Tune",
         ["SlabGenWhileTuning"] = "SlabGen SlabCache, Tune in a loop",
         ["ArrayPoolShared"] = "ArrayPool<byte>.Shared",
@@ -39,6 +41,9 @@ public static class Results
         ["Mimalloc"] = "mimalloc mi_malloc/mi_free",
         ["Jemalloc"] = "jemalloc mallocx/dallocx",
         ["Tcmalloc"] = "tcmalloc tc_malloc/tc_free",
+        ["MimallocSized"] = "mimalloc mi_malloc/mi_free_size",
+        ["JemallocSized"] = "jemalloc mallocx/sdallocx",
+        ["TcmallocSized"] = "tcmalloc tc_malloc/tc_free_sized",
     };
 
     /// <summary>Scenario titles by benchmark class; {0} is the parameter display ("Size=64").</summary>

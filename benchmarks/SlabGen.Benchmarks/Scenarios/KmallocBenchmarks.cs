@@ -56,6 +56,16 @@ public unsafe class KmallocBenchmarks
             KmallocRounds(_sizes, _ptrs);
     }
 
+    /// <summary>The fastest public kmalloc API: a thread-bound <see cref="KmallocLocal"/> and a sized free.</summary>
+    [Benchmark(OperationsPerInvoke = Ops)]
+    public void SlabGenKmallocLocal()
+    {
+        if (Held == 1)
+            KmallocLocalPairs(_sizes);
+        else
+            KmallocLocalRounds(_sizes, _ptrs);
+    }
+
     [Benchmark(OperationsPerInvoke = Ops)]
     public void GlibcDirect() => Native<GlibcHeap>();
 
@@ -67,6 +77,24 @@ public unsafe class KmallocBenchmarks
 
     [Benchmark(OperationsPerInvoke = Ops)]
     public void Tcmalloc() => Native<TcmallocHeap>();
+
+    // The peers' sized frees, to compare with SlabGenKmallocLocal's.
+    [Benchmark(OperationsPerInvoke = Ops)]
+    public void MimallocSized() => NativeSized<MimallocHeap>();
+
+    [Benchmark(OperationsPerInvoke = Ops)]
+    public void JemallocSized() => NativeSized<JemallocHeap>();
+
+    [Benchmark(OperationsPerInvoke = Ops)]
+    public void TcmallocSized() => NativeSized<TcmallocHeap>();
+
+    private void NativeSized<T>() where T : struct, IMalloc
+    {
+        if (Held == 1)
+            NativeLoops.SizedFreePairs<T>(_sizes);
+        else
+            NativeLoops.SizedFreeRounds<T>(_sizes, _ptrs);
+    }
 
     private void Native<T>() where T : struct, IMalloc
     {
@@ -153,6 +181,39 @@ public unsafe class KmallocBenchmarks
             }
             for (int i = 0; i < ptrs.Length; i++)
                 Kmalloc.Free((void*)ptrs[i]);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void KmallocLocalPairs(int[] sizes)
+    {
+        KmallocLocal kmalloc = Kmalloc.Local();
+        for (int i = 0; i < sizes.Length; i++)
+        {
+            int size = sizes[i];
+            byte* p = (byte*)kmalloc.Alloc((nuint)size);
+            p[0] = 1;
+            p[size - 1] = 2;
+            kmalloc.Free(p, (nuint)size);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void KmallocLocalRounds(int[] sizes, nint[] ptrs)
+    {
+        KmallocLocal kmalloc = Kmalloc.Local();
+        for (int start = 0; start < sizes.Length; start += ptrs.Length)
+        {
+            for (int i = 0; i < ptrs.Length; i++)
+            {
+                int size = sizes[start + i];
+                byte* p = (byte*)kmalloc.Alloc((nuint)size);
+                p[0] = 1;
+                p[size - 1] = 2;
+                ptrs[i] = (nint)p;
+            }
+            for (int i = 0; i < ptrs.Length; i++)
+                kmalloc.Free((void*)ptrs[i], (nuint)sizes[start + i]);
         }
     }
 

@@ -92,6 +92,26 @@ public unsafe class SplitPairBenchmarks
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void CompleteTyped(SlabCache<Blob64> cache, Blob64* p) => cache.Free(p);
 
+    /// <summary>A thread-bound handle made once per invocation and passed down to both methods, as a request handler would.</summary>
+    [Benchmark(OperationsPerInvoke = Ops)]
+    public void SlabGenLocal()
+    {
+        SlabLocal<Blob64> local = _typed.Local();
+        for (int i = 0; i < Ops; i++)
+            CompleteLocal(in local, ReceiveLocal(in local, i));
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static Blob64* ReceiveLocal(scoped in SlabLocal<Blob64> local, int i)
+    {
+        Blob64* p = local.Alloc();
+        p->Stamp = i;
+        return p;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void CompleteLocal(scoped in SlabLocal<Blob64> local, Blob64* p) => local.Free(p);
+
     [Benchmark(OperationsPerInvoke = Ops)]
     public void SlabGenGenerated()
     {

@@ -6,7 +6,7 @@ namespace SlabGen.Generator.Emit;
 
 /// <summary>
 /// Writes the generated part of one <c>[SlabCache]</c> struct: its <c>SlabSpec</c> constants, the lazily created
-/// <c>Cache</c> (<c>kmem_cache_create</c>), and <c>Alloc</c>, <c>Free</c>, <c>Rent</c> and <c>RentHandle</c>.
+/// <c>Cache</c> (<c>kmem_cache_create</c>), and <c>Alloc</c>, <c>Free</c>, <c>Rent</c>, <c>RentHandle</c> and <c>Local</c>.
 /// </summary>
 internal static class Emitter
 {
@@ -113,6 +113,10 @@ internal static class Emitter
         w.Line("/// <summary>Allocates an object owned by the returned <see cref=\"global::SlabGen.SlabHandle{T}\"/>: unlike the ref struct of <see cref=\"Rent\"/>, the handle can be stored in fields and held across <c>await</c>; disposing it frees the object, once.</summary>");
         w.Line(GeneratedCode);
         w.Line("public static global::SlabGen.SlabHandle<" + t + "> RentHandle() => Cache.RentHandle();");
+        w.Line();
+        w.Line("/// <summary>The cache bound to the calling thread (<see cref=\"global::SlabGen.SlabLocal{T}\"/>): its <c>Alloc</c> and <c>Free</c> skip the thread-local lookup that <see cref=\"Alloc\"/> and <see cref=\"Free\"/> make on every call. Make one per loop or per request, on the thread that uses it.</summary>");
+        w.Line(GeneratedCode);
+        w.Line("public static global::SlabGen.SlabLocal<" + t + "> Local() => Cache.Local();");
     }
 
     private static void WriteState(SourceWriter w, SlabCacheSpec spec, string? nameScope)

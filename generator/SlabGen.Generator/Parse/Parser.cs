@@ -18,7 +18,7 @@ namespace SlabGen.Generator.Parse;
 internal static class Parser
 {
     /// <summary>The members the emitter adds to the struct; a user member with one of these names is SLAB017.</summary>
-    public static readonly string[] GeneratedMemberNames = { "Cache", "Alloc", "Free", "Rent", "RentHandle", "SlabSpec", "__SlabGenState" };
+    public static readonly string[] GeneratedMemberNames = { "Cache", "Alloc", "Free", "Rent", "RentHandle", "Local", "SlabSpec", "__SlabGenState" };
 
     private static readonly SymbolDisplayFormat NamespaceFormat = new(
         typeQualificationStyle: SymbolDisplayTypeQualificationStyle.NameAndContainingTypesAndNamespaces,

@@ -67,6 +67,18 @@ internal static unsafe class ThreadMagazines
         t_table[cache.Slot] = Magazine.ToEntry(m);
     }
 
+    /// <summary>
+    /// This thread's table, mapped now if it has none yet: what a thread-bound handle (<see cref="SlabLocal{T}"/>)
+    /// reads once and keeps, since a table stays put until its thread exits.
+    /// </summary>
+    /// <exception cref="OutOfMemoryException">No table could be mapped.</exception>
+    public static nint* Table()
+    {
+        if (t_table == null)
+            CreateTable();
+        return t_table;
+    }
+
     private static void CreateTable()
     {
         var table = (nint*)VirtualMemory.Map(TableBytes);
