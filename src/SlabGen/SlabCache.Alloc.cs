@@ -50,8 +50,12 @@ public sealed unsafe partial class SlabCache
                 if (Volatile.Read(ref m->Tag) == Fast.Tag)
                 {
                     void* obj = PopChecked(m);
-                    if (obj == null && LocalNode().DepotGetFull(m))
-                        obj = PopChecked(m);
+                    if (obj == null)
+                    {
+                        NoteExchange(); // the magazine ran empty
+                        if (LocalNode().DepotGetFull(m))
+                            obj = PopChecked(m);
+                    }
                     if (obj != null)
                     {
                         growNode = -1;

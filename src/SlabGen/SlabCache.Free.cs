@@ -42,6 +42,8 @@ public sealed unsafe partial class SlabCache
             {
                 if (Volatile.Read(ref m->Tag) == Fast.Tag)
                 {
+                    if (m->Avail == m->Limit)
+                        NoteExchange(); // the magazine ran full
                     if (m->Avail == m->Limit && !DepotPutFull(m))
                     {
                         // The oldest batch goes down a layer; the CPU counters record this free as a hit or a miss.

@@ -51,7 +51,8 @@ public sealed unsafe partial class SlabCache
                 quarantined += n.NrQuarantined;
         }
         return new SlabStatistics(allocHit, allocMiss, freeHit, freeMiss,
-            Interlocked.Read(ref _grown), Interlocked.Read(ref _reaped), remote, depotGet, depotPut, quarantined);
+            Interlocked.Read(ref _grown), Interlocked.Read(ref _reaped), remote, depotGet, depotPut, quarantined,
+            _tuner.Grows, _tuner.Shrinks);
     }
 
     /// <summary>Objects held by the caching layers (magazines, depots, per-CPU and shared arrays). Exact when the cache is idle.</summary>

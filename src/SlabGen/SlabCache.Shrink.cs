@@ -110,6 +110,7 @@ public sealed unsafe partial class SlabCache
         foreach (KmemCacheNode n in _nodes)
             freed += n.Reap();
         Interlocked.Add(ref _reaped, freed);
+        AutoShrinkLocked();
         return freed;
     }
 }

@@ -11,7 +11,8 @@ public sealed unsafe partial class SlabCache
     /// Re-tunes the per-CPU arrays (<c>do_tune_cpucache</c>). Builds every new array first and, if any allocation
     /// fails, leaves the cache exactly as it was; then swaps them in CPU by CPU, drains the old ones and each
     /// thread's magazine back to the slabs, and rebuilds each node's shared array and <c>free_limit</c>. Safe while
-    /// other threads allocate and free.
+    /// other threads allocate and free. The numbers then stay: the cache no longer resizes its magazines to the load
+    /// (<see cref="AutoTuned"/> becomes false).
     /// </summary>
     /// <exception cref="ArgumentException">Out of range: 1 &lt;= batchCount &lt;= limit &lt;= 4096, 0 &lt;= sharedFactor &lt;= 64.</exception>
     /// <exception cref="OutOfMemoryException">The new arrays could not be allocated; nothing changed.</exception>
@@ -25,6 +26,8 @@ public sealed unsafe partial class SlabCache
         {
             ThrowIfDisposed();
             ok = TryInstallArrays(t);
+            if (ok)
+                _tuner.Pin(); // the caller's numbers stay: load no longer resizes the magazines
         }
         SlabErrors.Flush();
         if (!ok)

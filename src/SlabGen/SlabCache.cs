@@ -62,6 +62,9 @@ public sealed unsafe partial class SlabCache : IDisposable
     /// <summary>Slabs made (<c>grown</c>) and given back by reap passes (<c>reaped</c>).</summary>
     private long _grown, _reaped;
 
+    /// <summary>Resizes the magazines to the load unless the tunables were given (see <see cref="MagazineTuner"/>).</summary>
+    private readonly MagazineTuner _tuner;
+
     /// <summary>
     /// Slabs being populated right now (<see cref="CacheGrow"/>, which runs the ctor with no lock held). Counted
     /// under a CPU guard before the guard is dropped, so that destroy, which holds every guard, sees each one.
@@ -72,8 +75,9 @@ public sealed unsafe partial class SlabCache : IDisposable
     [ThreadStatic] private static SlabCache? t_populating;
 
     private SlabCache(string name, SlabFlags flags, in SlabLayout layout, delegate*<void*, void> ctor,
-        NodeTopology topology, int slot, int tag, bool permanent)
+        NodeTopology topology, int slot, int tag, bool permanent, bool pinned)
     {
+        _tuner = new MagazineTuner(Tunables.LimitFor(layout.Size), Tunables.AutoMaxLimit(layout.Size), pinned);
         Name = name;
         Flags = flags;
         _layout = layout;
@@ -207,7 +211,8 @@ public sealed unsafe partial class SlabCache : IDisposable
         SlabCache? cache = null;
         try
         {
-            cache = new SlabCache(name, options.Flags, layout, options.Ctor, topology, slot, tag, options.Permanent);
+            bool pinned = requested != null || !(options.AutoTune ?? SlabConfig.Current.AutoTune);
+            cache = new SlabCache(name, options.Flags, layout, options.Ctor, topology, slot, tag, options.Permanent, pinned);
             // setup_cpu_cache: boot-sized arrays until the allocator is fully up, tuned ones after.
             Tunables initial = requested ?? (CacheChain.State == SlabState.Full
                 ? Tunables.ForSize(layout.Size, topology.CpuCount)

@@ -55,6 +55,7 @@ public sealed unsafe class SlabCache<T> : IDisposable where T : unmanaged
             Limit = options.Limit,
             BatchCount = options.BatchCount,
             SharedFactor = options.SharedFactor,
+            AutoTune = options.AutoTune,
             Topology = options.Topology,
             NameScope = options.NameScope,
             InUse = Unsafe.SizeOf<T>(),

@@ -24,6 +24,13 @@ public sealed unsafe class SlabCacheOptions
     /// <summary>Shared array size in batches; null = tuned.</summary>
     public int? SharedFactor { get; init; }
 
+    /// <summary>
+    /// Whether the cache sizes its magazines and per-CPU arrays to its load (<see cref="SlabCache.AutoTuned"/>); null =
+    /// the process setting (<c>SLABGEN_AUTOTUNE</c>, on by default). Giving <see cref="Limit"/>,
+    /// <see cref="BatchCount"/> or <see cref="SharedFactor"/> turns it off: explicit numbers stay as given.
+    /// </summary>
+    public bool? AutoTune { get; init; }
+
     /// <summary>CPU-to-node map; null = <see cref="NodeTopology.Machine"/>.</summary>
     public NodeTopology? Topology { get; init; }
 

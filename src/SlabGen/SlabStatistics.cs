@@ -6,7 +6,8 @@ namespace SlabGen;
 /// free once as a hit or a miss (the per-CPU array had to flush: <c>cache_flusharray</c>). A magazine refilled from,
 /// or emptied into, its node's depot serves the operation as a hit; <see cref="DepotGet"/> and <see cref="DepotPut"/>
 /// count those whole-full magazine exchanges. <see cref="QuarantinedSlabs"/> counts slabs found damaged and taken out of
-/// service (see <see cref="SlabError"/>).
+/// service (see <see cref="SlabError"/>). <see cref="MagazineGrows"/> and <see cref="MagazineShrinks"/> count the times
+/// the cache resized its magazines to its load (see <see cref="SlabCache.AutoTuned"/>).
 /// </summary>
 public readonly record struct SlabStatistics(
     long AllocHit,
@@ -18,7 +19,9 @@ public readonly record struct SlabStatistics(
     long RemoteFrees,
     long DepotGet = 0,
     long DepotPut = 0,
-    long QuarantinedSlabs = 0)
+    long QuarantinedSlabs = 0,
+    long MagazineGrows = 0,
+    long MagazineShrinks = 0)
 {
     /// <summary>Allocations counted: <see cref="AllocHit"/> + <see cref="AllocMiss"/>.</summary>
     public long Allocations => AllocHit + AllocMiss;

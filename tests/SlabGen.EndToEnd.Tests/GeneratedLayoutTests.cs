@@ -32,6 +32,9 @@ public class GeneratedLayoutTests
 
         SlabCache node = Graph.Node.Cache.Cache;
         Assert.Equal((32, 8, 2), (node.Limit, node.BatchCount, node.SharedFactor));
+        Assert.False(node.AutoTuned); // the attribute gives its tunables: they stay
+        Assert.True(E2eMessage.Cache.Cache.AutoTuned); // none given: sized to the load, starting from the table
+        Assert.True(E2eMessage.Cache.Cache.Limit >= E2eMessage.SlabSpec.Limit);
 
         Assert.True(Small.SlabSpec.Merged);
         Assert.True(Small.Cache.IsAlias);

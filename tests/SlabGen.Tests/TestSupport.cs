@@ -21,13 +21,15 @@ internal static class TestSupport
     private static int s_counter;
 
     /// <summary>
-    /// The reaper timer would make cached-object counts move under the tests' feet: it is off unless a test turns it on.
-    /// The damage reports the hardening tests provoke on purpose are checked through the event, not printed.
+    /// The reaper timer, and magazine resizing on the thread pool, would make cached-object counts move under the
+    /// tests' feet: both are off unless a test turns them on (a cache with <c>AutoTune = true</c>). The damage reports
+    /// the hardening tests provoke on purpose are checked through the event, not printed.
     /// </summary>
     [ModuleInitializer]
     internal static void DisableBackgroundReaping()
     {
         Environment.SetEnvironmentVariable("SLABGEN_NO_REAP", "1");
+        Environment.SetEnvironmentVariable("SLABGEN_AUTOTUNE", "0");
         SlabAllocator.ErrorWriter = null;
     }
 

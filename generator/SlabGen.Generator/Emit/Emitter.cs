@@ -70,9 +70,13 @@ internal static class Emitter
             "int Align", Number(layout.Align));
         Constant(w, "The kmalloc size class of the object size rounded up to <see cref=\"Align\"/> (<c>kmalloc_index</c>): the cache's object size.",
             "int Size", Number(layout.SizeClass));
-        Constant(w, "Per-CPU array limit (<c>enable_cpucache</c>, or <c>Limit</c>).",
+        Constant(w, layout.LimitOrBatchCountGiven
+                ? "Per-CPU array and magazine limit (<c>Limit</c>, or <c>enable_cpucache</c>'s); given, so the cache keeps it."
+                : "Per-CPU array and magazine limit the cache starts with (<c>enable_cpucache</c>); the runtime grows it under load and shrinks it back when idle.",
             "int Limit", Number(layout.Limit));
-        Constant(w, "Objects moved per refill or flush (<c>enable_cpucache</c>, or <c>BatchCount</c>).",
+        Constant(w, layout.LimitOrBatchCountGiven
+                ? "Objects moved per refill or flush (<c>BatchCount</c>, or <c>enable_cpucache</c>'s for <see cref=\"Limit\"/>)."
+                : "Objects moved per refill or flush at the start (<c>enable_cpucache</c>); it follows the limit.",
             "int BatchCount", Number(layout.BatchCount));
         Constant(w, layout.SharedFactorGiven
                 ? "Shared array size in batches (<c>SharedFactor</c>)."
@@ -155,8 +159,11 @@ internal static class Emitter
             w.Line("Flags = " + specClass + ".Flags | global::SlabGen.SlabFlags.Panic,");
             if (spec.CtorName is not null)
                 w.Line("Ctor = &Ctor,");
-            w.Line("Limit = " + specClass + ".Limit,");
-            w.Line("BatchCount = " + specClass + ".BatchCount,");
+            if (spec.Layout.LimitOrBatchCountGiven)
+            {
+                w.Line("Limit = " + specClass + ".Limit,");
+                w.Line("BatchCount = " + specClass + ".BatchCount,");
+            }
             if (spec.Layout.SharedFactorGiven)
                 w.Line("SharedFactor = " + specClass + ".SharedFactor,");
             if (nameScope is not null)

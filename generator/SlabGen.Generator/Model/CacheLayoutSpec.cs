@@ -8,6 +8,11 @@ namespace SlabGen.Generator.Model;
 /// <param name="Limit">Per-CPU array limit.</param>
 /// <param name="BatchCount">Objects moved per refill or flush.</param>
 /// <param name="SharedFactor">Shared array size in batches: the one given, else <c>enable_cpucache</c>'s on SMP.</param>
+/// <param name="LimitOrBatchCountGiven">
+/// True when <c>[SlabCache(Limit = ...)]</c> or <c>BatchCount</c> set them: the generated code passes both, which pins the
+/// cache's tunables. Otherwise it passes neither, and the runtime starts from the same table and sizes the magazines
+/// to the load.
+/// </param>
 /// <param name="SharedFactorGiven">
 /// True when <c>[SlabCache(SharedFactor = ...)]</c> set it; otherwise the runtime picks it, since only the machine
 /// the code runs on knows whether it has more than one CPU.
@@ -20,4 +25,5 @@ internal sealed record CacheLayoutSpec(
     int Limit,
     int BatchCount,
     int SharedFactor,
+    bool LimitOrBatchCountGiven,
     bool SharedFactorGiven);

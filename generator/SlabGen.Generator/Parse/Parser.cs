@@ -270,12 +270,14 @@ internal static class Parser
             limit = arguments.Limit;
             batchCount = Tunables.BatchCountFor(limit);
         }
-        if (arguments.BatchCount >= 1 && arguments.BatchCount <= limit)
+        bool batchCountGiven = arguments.BatchCount >= 1 && arguments.BatchCount <= limit;
+        if (batchCountGiven)
             batchCount = arguments.BatchCount;
+        bool limitOrBatchCountGiven = arguments.Limit is >= 1 and <= Tunables.MaxLimit || batchCountGiven;
         bool sharedFactorGiven = arguments.SharedFactor is >= 1 and <= Tunables.MaxSharedFactor;
         if (sharedFactorGiven)
             sharedFactor = arguments.SharedFactor;
-        return new CacheLayoutSpec(result.Layout.Size, result.Layout.Align, geometry.Align, geometry.SizeClass, limit, batchCount, sharedFactor, sharedFactorGiven);
+        return new CacheLayoutSpec(result.Layout.Size, result.Layout.Align, geometry.Align, geometry.SizeClass, limit, batchCount, sharedFactor, limitOrBatchCountGiven, sharedFactorGiven);
     }
 
     private static void CheckTunables(AttributeArguments arguments, CacheLayoutSpec? layout, List<DiagnosticInfo> diagnostics)

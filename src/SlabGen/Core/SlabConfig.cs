@@ -26,6 +26,8 @@ internal sealed class SlabConfig
     public const string ReapIntervalProperty = "SlabGen.ReapIntervalMs";
     public const string GcReapVariable = "SLABGEN_GC_REAP";
     public const string GcReapProperty = "SlabGen.GcReap";
+    public const string AutoTuneVariable = "SLABGEN_AUTOTUNE";
+    public const string AutoTuneProperty = "SlabGen.AutoTune";
     public const string PressureMediumVariable = "SLABGEN_PRESSURE_MEDIUM_PERCENT";
     public const string PressureMediumProperty = "SlabGen.PressureMediumPercent";
     public const string PressureHighVariable = "SLABGEN_PRESSURE_HIGH_PERCENT";
@@ -57,6 +59,7 @@ internal sealed class SlabConfig
         Reap = reap && !noReap;
         ReapInterval = TimeSpan.FromMilliseconds(ReadInt(ReapIntervalVariable, ReapIntervalProperty, DefaultReapIntervalMs, 1, int.MaxValue, "milliseconds"));
         GcReap = ReadBool(GcReapVariable, GcReapProperty, true);
+        AutoTune = ReadBool(AutoTuneVariable, AutoTuneProperty, true);
         int medium = ReadInt(PressureMediumVariable, PressureMediumProperty, DefaultPressureMediumPercent, 1, 100, "percent");
         int high = ReadInt(PressureHighVariable, PressureHighProperty, DefaultPressureHighPercent, 1, 100, "percent");
         if (medium > high)
@@ -95,6 +98,9 @@ internal sealed class SlabConfig
 
     /// <summary>Whether a gen-2 GC also runs a reaping pass: <c>SLABGEN_GC_REAP</c>.</summary>
     public bool GcReap { get; }
+
+    /// <summary>Whether caches without explicit tunables size their magazines to the load: <c>SLABGEN_AUTOTUNE</c>.</summary>
+    public bool AutoTune { get; }
 
     /// <summary>Medium pressure from this percentage of the GC's high memory load threshold.</summary>
     public int PressureMediumPercent { get; }

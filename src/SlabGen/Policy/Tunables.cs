@@ -29,6 +29,16 @@ internal readonly record struct Tunables(int Limit, int BatchCount, int SharedFa
             : size > 256 ? 54
             : 120;
 
+    /// <summary>Bytes of objects one magazine may hold once the cache has grown it to its load: 128 KiB.</summary>
+    public const int AutoMaxMagazineBytes = 128 * 1024;
+
+    /// <summary>
+    /// The largest limit load may grow a cache of <paramref name="size"/>-byte objects to: a magazine of
+    /// <see cref="AutoMaxMagazineBytes"/>, never below the table's value nor above <see cref="MaxLimit"/>
+    /// (64-byte objects: 2,048; 256: 512; 4 KiB: 32).
+    /// </summary>
+    public static int AutoMaxLimit(int size) => Math.Min(Math.Max(AutoMaxMagazineBytes / size, LimitFor(size)), MaxLimit); // no Math.Clamp in netstandard2.0
+
     /// <summary><c>enable_cpucache</c>: <c>batchcount = (limit + 1) / 2</c>.</summary>
     public static int BatchCountFor(int limit) => (limit + 1) / 2;
 

@@ -28,10 +28,10 @@ namespace Demo.Net
             /// <summary>The kmalloc size class of the object size rounded up to <see cref="Align"/> (<c>kmalloc_index</c>): the cache's object size.</summary>
             public const int Size = 2048;
 
-            /// <summary>Per-CPU array limit (<c>enable_cpucache</c>, or <c>Limit</c>).</summary>
+            /// <summary>Per-CPU array and magazine limit the cache starts with (<c>enable_cpucache</c>); the runtime grows it under load and shrinks it back when idle.</summary>
             public const int Limit = 24;
 
-            /// <summary>Objects moved per refill or flush (<c>enable_cpucache</c>, or <c>BatchCount</c>).</summary>
+            /// <summary>Objects moved per refill or flush at the start (<c>enable_cpucache</c>); it follows the limit.</summary>
             public const int BatchCount = 12;
 
             /// <summary>Shared array size in batches on a machine with more than one CPU (<c>enable_cpucache</c>); the runtime makes it 0 on one CPU.</summary>
@@ -100,8 +100,6 @@ namespace Demo.Net
                     Align = global::Demo.Net.Packet.SlabSpec.Align,
                     Flags = global::Demo.Net.Packet.SlabSpec.Flags | global::SlabGen.SlabFlags.Panic,
                     Ctor = &Ctor,
-                    Limit = global::Demo.Net.Packet.SlabSpec.Limit,
-                    BatchCount = global::Demo.Net.Packet.SlabSpec.BatchCount,
                     NameScope = global::Demo.Net.Packet.SlabSpec.NameScope,
                 };
                 cache = global::SlabGen.SlabCache<global::Demo.Net.Packet>.Create(global::Demo.Net.Packet.SlabSpec.Name, options)

@@ -30,10 +30,10 @@ namespace Demo
                 /// <summary>The kmalloc size class of the object size rounded up to <see cref="Align"/> (<c>kmalloc_index</c>): the cache's object size.</summary>
                 public const int Size = 8;
 
-                /// <summary>Per-CPU array limit (<c>enable_cpucache</c>, or <c>Limit</c>).</summary>
+                /// <summary>Per-CPU array and magazine limit the cache starts with (<c>enable_cpucache</c>); the runtime grows it under load and shrinks it back when idle.</summary>
                 public const int Limit = 120;
 
-                /// <summary>Objects moved per refill or flush (<c>enable_cpucache</c>, or <c>BatchCount</c>).</summary>
+                /// <summary>Objects moved per refill or flush at the start (<c>enable_cpucache</c>); it follows the limit.</summary>
                 public const int BatchCount = 60;
 
                 /// <summary>Shared array size in batches on a machine with more than one CPU (<c>enable_cpucache</c>); the runtime makes it 0 on one CPU.</summary>

@@ -28,10 +28,10 @@ namespace Outer.Inner
             /// <summary>The kmalloc size class of the object size rounded up to <see cref="Align"/> (<c>kmalloc_index</c>): the cache's object size.</summary>
             public const int Size = 16;
 
-            /// <summary>Per-CPU array limit (<c>enable_cpucache</c>, or <c>Limit</c>).</summary>
+            /// <summary>Per-CPU array and magazine limit (<c>Limit</c>, or <c>enable_cpucache</c>'s); given, so the cache keeps it.</summary>
             public const int Limit = 32;
 
-            /// <summary>Objects moved per refill or flush (<c>enable_cpucache</c>, or <c>BatchCount</c>).</summary>
+            /// <summary>Objects moved per refill or flush (<c>BatchCount</c>, or <c>enable_cpucache</c>'s for <see cref="Limit"/>).</summary>
             public const int BatchCount = 8;
 
             /// <summary>Shared array size in batches (<c>SharedFactor</c>).</summary>
