@@ -10,7 +10,7 @@ CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 Console.WriteLine("compile-time layouts (SlabSpec):");
 Console.WriteLine($"  {Packet.SlabSpec.Name,-13} sizeof {Packet.SlabSpec.ObjectSize,5} -> class {Packet.SlabSpec.Size,5}, align {Packet.SlabSpec.Align,2}, limit {Packet.SlabSpec.Limit,3} batch {Packet.SlabSpec.BatchCount,3} shared {Packet.SlabSpec.SharedFactor}");
 Console.WriteLine($"  {Order.SlabSpec.Name,-13} sizeof {Order.SlabSpec.ObjectSize,5} -> class {Order.SlabSpec.Size,5}, align {Order.SlabSpec.Align,2}, limit {Order.SlabSpec.Limit,3} batch {Order.SlabSpec.BatchCount,3} shared {Order.SlabSpec.SharedFactor}");
-Console.WriteLine($"  {Tick.SlabSpec.Name,-13} sizeof {Tick.SlabSpec.ObjectSize,5} -> class {Tick.SlabSpec.Size,5}, merged into {Tick.Cache.Cache.Name}");
+Console.WriteLine($"  {Tick.SlabSpec.Name,-13} sizeof {Tick.SlabSpec.ObjectSize,5} -> class {Tick.SlabSpec.Size,5}, merged into {Tick.Cache.CacheName}");
 Console.WriteLine();
 
 // Four threads allocate, use and free objects of all three caches.

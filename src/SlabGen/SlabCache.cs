@@ -207,7 +207,7 @@ public sealed unsafe partial class SlabCache : IDisposable
         ThrowIfNameTaken(name);
 
         if (!CacheChain.TryReserveSlot(out int slot, out int tag))
-            return Fail(name, options.Flags, $"{CacheChain.MaxCaches - 1} caches are live already");
+            return Fail(name, options, $"{CacheChain.MaxCaches - 1} caches are live already");
         SlabCache? cache = null;
         try
         {
@@ -222,7 +222,7 @@ public sealed unsafe partial class SlabCache : IDisposable
                 cache.Unmake();
                 cache = null;
                 CacheChain.UnreserveSlot(slot);
-                return Fail(name, options.Flags, "out of memory for its per-CPU arrays");
+                return Fail(name, options, "out of memory for its per-CPU arrays");
             }
             CacheChain.Add(cache);
         }
@@ -275,9 +275,9 @@ public sealed unsafe partial class SlabCache : IDisposable
         return qualified;
     }
 
-    private static SlabCache? Fail(string name, SlabFlags flags, string why)
+    private static SlabCache? Fail(string name, SlabCacheOptions options, string why)
     {
-        if ((flags & SlabFlags.Panic) != 0)
+        if ((options.Flags & SlabFlags.Panic) != 0 || options.ThrowOnFailure)
             throw new InvalidOperationException($"slab cache '{name}': cannot create: {why}.");
         return null;
     }

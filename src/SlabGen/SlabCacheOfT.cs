@@ -34,19 +34,24 @@ public sealed unsafe class SlabCache<T> : IDisposable where T : unmanaged
     public int ObjectSize => Unsafe.SizeOf<T>();
 
     /// <summary>Creates a cache for <typeparamref name="T"/> (<c>kmem_cache_create</c>).</summary>
-    /// <returns>The cache; null if it could not be made and <see cref="SlabFlags.Panic"/> is not set.</returns>
-    public static SlabCache<T>? Create(string name, int align = 0, SlabFlags flags = SlabFlags.None, delegate*<T*, void> ctor = null)
+    /// <returns>The cache. Unlike <see cref="SlabCache.Create(string, SlabCacheOptions)"/>, a cache that cannot be made throws, with or without <see cref="SlabFlags.Panic"/>.</returns>
+    /// <exception cref="ArgumentException">A bad argument, named with the cache.</exception>
+    /// <exception cref="InvalidOperationException">The cache could not be made (every cache slot is taken, or its arrays could not be allocated).</exception>
+    public static SlabCache<T> Create(string name, int align = 0, SlabFlags flags = SlabFlags.None, delegate*<T*, void> ctor = null)
         => Create(name, new SlabCacheOptions { Align = align, Flags = flags, Ctor = (delegate*<void*, void>)ctor });
 
     /// <summary>Creates a cache for <typeparamref name="T"/> with every option; <see cref="SlabCacheOptions.Size"/> is 0 or at least <c>sizeof(T)</c>.</summary>
-    public static SlabCache<T>? Create(string name, SlabCacheOptions options)
+    /// <returns>The cache; a cache that cannot be made throws, with or without <see cref="SlabFlags.Panic"/>.</returns>
+    /// <exception cref="ArgumentException">A bad argument, named with the cache.</exception>
+    /// <exception cref="InvalidOperationException">The cache could not be made.</exception>
+    public static SlabCache<T> Create(string name, SlabCacheOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         int size = options.Size == 0 ? Unsafe.SizeOf<T>() : options.Size;
         if (size < Unsafe.SizeOf<T>())
             throw new ArgumentOutOfRangeException(nameof(options), options.Size,
                 $"slab cache '{name}': size {options.Size} is smaller than sizeof({typeof(T).Name}) = {Unsafe.SizeOf<T>()}.");
-        SlabCache? cache = SlabCache.Create(name, new SlabCacheOptions
+        SlabCache cache = SlabCache.Create(name, new SlabCacheOptions
         {
             Size = size,
             Align = options.Align,
@@ -59,8 +64,9 @@ public sealed unsafe class SlabCache<T> : IDisposable where T : unmanaged
             Topology = options.Topology,
             NameScope = options.NameScope,
             InUse = Unsafe.SizeOf<T>(),
-        });
-        return cache == null ? null : new SlabCache<T>(cache, cache.Name, alias: false);
+            ThrowOnFailure = true,
+        })!;
+        return new SlabCache<T>(cache, cache.Name, alias: false);
     }
 
     /// <summary>
@@ -122,6 +128,78 @@ public sealed unsafe class SlabCache<T> : IDisposable where T : unmanaged
     /// handle can be stored in fields and held across <c>await</c>; disposing it frees the object, once.
     /// </summary>
     public SlabHandle<T> RentHandle() => SlabHandle<T>.Rent(this);
+
+    /// <summary>The name of the cache that serves the objects: <see cref="Name"/>, or for an alias, its target's.</summary>
+    public string CacheName => Cache.Name;
+
+    /// <summary>Object alignment (<see cref="SlabCache.Align"/>).</summary>
+    public int Align => Cache.Align;
+
+    /// <summary>Bytes per object slot, the size class (<see cref="SlabCache.Size"/>): at least <see cref="ObjectSize"/>.</summary>
+    public int Size => Cache.Size;
+
+    /// <summary>Objects per slab (<see cref="SlabCache.ObjectsPerSlab"/>).</summary>
+    public int ObjectsPerSlab => Cache.ObjectsPerSlab;
+
+    /// <summary>Pages per slab, as a power-of-two order (<see cref="SlabCache.Order"/>).</summary>
+    public int Order => Cache.Order;
+
+    /// <summary>Where in each free object the free pointer word sits (<see cref="SlabCache.FreePointerOffset"/>).</summary>
+    public int FreePointerOffset => Cache.FreePointerOffset;
+
+    /// <summary>The flags of the cache that serves the objects (<see cref="SlabCache.Flags"/>).</summary>
+    public SlabFlags Flags => Cache.Flags;
+
+    /// <summary>Memory nodes the cache keeps slab lists for (<see cref="SlabCache.NodeCount"/>).</summary>
+    public int NodeCount => Cache.NodeCount;
+
+    /// <summary>Per-CPU array and magazine limit (<see cref="SlabCache.Limit"/>).</summary>
+    public int Limit => Cache.Limit;
+
+    /// <summary>Objects moved per refill or flush (<see cref="SlabCache.BatchCount"/>).</summary>
+    public int BatchCount => Cache.BatchCount;
+
+    /// <summary>Shared array size in batches (<see cref="SlabCache.SharedFactor"/>).</summary>
+    public int SharedFactor => Cache.SharedFactor;
+
+    /// <summary>True while the cache sizes its magazines to its load (<see cref="SlabCache.AutoTuned"/>).</summary>
+    public bool AutoTuned => Cache.AutoTuned;
+
+    /// <summary>The largest limit load can grow the cache to (<see cref="SlabCache.AutoMaxLimit"/>).</summary>
+    public int AutoMaxLimit => Cache.AutoMaxLimit;
+
+    /// <summary>The alias names the serving cache answers to (<see cref="SlabCache.Aliases"/>).</summary>
+    public System.Collections.Generic.IReadOnlyList<string> Aliases => Cache.Aliases;
+
+    /// <summary>True once this face is disposed, or the cache serving it destroyed.</summary>
+    public bool IsDisposed => _disposed || Cache.IsDisposed;
+
+    /// <summary>True when <paramref name="obj"/> is the address of an object slot of the serving cache (<see cref="SlabCache.Contains"/>).</summary>
+    public bool Contains(T* obj) => Cache.Contains(obj);
+
+    /// <summary>The serving cache's slabinfo row (<see cref="SlabCache.GetSlabInfo"/>); for an alias, its target's row, under the target's name.</summary>
+    public SlabInfoRow GetSlabInfo() => Cache.GetSlabInfo();
+
+    /// <summary>The serving cache's counters (<see cref="SlabCache.GetStatistics"/>); an alias shares its target's.</summary>
+    public SlabStatistics GetStatistics() => Cache.GetStatistics();
+
+    /// <summary>Gives every cached object and every free slab back (<c>kmem_cache_shrink</c>, <see cref="SlabCache.Shrink"/>).</summary>
+    /// <returns>Slabs returned to the page source.</returns>
+    public int Shrink() => Cache.Shrink();
+
+    /// <summary>One reap pass over the serving cache (<c>cache_reap</c>, <see cref="SlabCache.Reap"/>).</summary>
+    /// <returns>Slabs returned to the page source.</returns>
+    public int Reap() => Cache.Reap();
+
+    /// <summary>Re-tunes the per-CPU arrays (<c>do_tune_cpucache</c>, <see cref="SlabCache.Tune"/>).</summary>
+    /// <exception cref="InvalidOperationException">This is an alias: its target is shared with other users, so it is tuned through the target, by name.</exception>
+    public void Tune(int limit, int batchCount, int sharedFactor)
+    {
+        if (IsAlias)
+            throw new InvalidOperationException(
+                $"slab cache '{Name}' is an alias of '{Cache.Name}', which other caches share: tune '{Cache.Name}' itself (SlabInfo.Apply or its SlabCache) if that is what you mean.");
+        Cache.Tune(limit, batchCount, sharedFactor);
+    }
 
     /// <summary>Destroys the cache, or for an alias, drops the alias.</summary>
     public void Dispose()

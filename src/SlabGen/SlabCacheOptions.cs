@@ -45,6 +45,9 @@ public sealed unsafe class SlabCacheOptions
     /// <summary>Bytes of each object actually used when <see cref="Size"/> was rounded up (a typed cache's <c>sizeof(T)</c>); 0 = all.</summary>
     internal int InUse { get; init; }
 
+    /// <summary>A cache that cannot be made throws, as with <see cref="SlabFlags.Panic"/>, without the flag (the typed face's <c>Create</c>).</summary>
+    internal bool ThrowOnFailure { get; init; }
+
     /// <summary>A cache that lives as long as the process (the kmalloc caches): destroy refuses it.</summary>
     internal bool Permanent { get; init; }
 }

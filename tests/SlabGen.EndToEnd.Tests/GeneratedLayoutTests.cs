@@ -35,6 +35,10 @@ public class GeneratedLayoutTests
         Assert.False(node.AutoTuned); // the attribute gives its tunables: they stay
         Assert.True(E2eMessage.Cache.Cache.AutoTuned); // none given: sized to the load, starting from the table
         Assert.True(E2eMessage.Cache.Cache.Limit >= E2eMessage.SlabSpec.Limit);
+        Assert.Equal(E2eMessage.Cache.Cache.GetSlabInfo().Name, E2eMessage.Cache.GetSlabInfo().Name); // the typed face has every operation
+        E2eMessage.Cache.Reap();
+        E2eMessage.Cache.Shrink();
+        Assert.Equal("kmalloc-8", Small.Cache.CacheName);
 
         Assert.True(Small.SlabSpec.Merged);
         Assert.True(Small.Cache.IsAlias);

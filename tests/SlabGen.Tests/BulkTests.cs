@@ -43,7 +43,7 @@ public unsafe class BulkTests
     [Fact]
     public void Bulk_and_single_calls_mix_and_zeros_are_skipped()
     {
-        using var typed = SlabCache<Guid>.Create(TestSupport.Name("bulk_typed"))!;
+        using var typed = SlabCache<Guid>.Create(TestSupport.Name("bulk_typed"));
         var objs = new nint[300];
         typed.AllocBulk(objs.AsSpan(0, 200));
         for (int i = 200; i < 300; i += 2)

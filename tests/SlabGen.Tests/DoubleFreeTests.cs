@@ -28,7 +28,7 @@ public unsafe class DoubleFreeTests
         switch (face)
         {
             case "SlabCache<T>.Free":
-                SlabCache<Block64> typed = SlabCache<Block64>.Create(name, options)!;
+                SlabCache<Block64> typed = SlabCache<Block64>.Create(name, options);
                 return (typed.Cache, p => typed.Free((Block64*)p), typed);
             case "FreeBulk":
                 SlabCache bulk = SlabCache.Create(name, options)!;
@@ -183,7 +183,7 @@ public unsafe class DoubleFreeTests
     [Fact]
     public void A_copied_SlabRef_disposed_twice_is_refused()
     {
-        using SlabCache<Block64> cache = SlabCache<Block64>.Create(TestSupport.Name("df_ref"), flags: SlabFlags.Panic)!;
+        using SlabCache<Block64> cache = SlabCache<Block64>.Create(TestSupport.Name("df_ref"), flags: SlabFlags.Panic);
         SlabRef<Block64> r = cache.Rent();
         r.Value.Stamp = 7;
         SlabRef<Block64> copy = r;

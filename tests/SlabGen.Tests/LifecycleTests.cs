@@ -480,8 +480,8 @@ public unsafe class CacheNameTests
     public void A_name_taken_by_another_scope_is_qualified_with_the_scope()
     {
         string name = TestSupport.Name("scoped");
-        using SlabCache<long> first = SlabCache<long>.Create(name, new SlabCacheOptions { NameScope = "Lib.A", Flags = SlabFlags.Panic })!;
-        using SlabCache<long> second = SlabCache<long>.Create(name, new SlabCacheOptions { NameScope = "Lib B", Flags = SlabFlags.Panic })!;
+        using SlabCache<long> first = SlabCache<long>.Create(name, new SlabCacheOptions { NameScope = "Lib.A", Flags = SlabFlags.Panic });
+        using SlabCache<long> second = SlabCache<long>.Create(name, new SlabCacheOptions { NameScope = "Lib B", Flags = SlabFlags.Panic });
         Assert.Equal(name, first.Name);
         Assert.Equal(name + "@Lib_B", second.Name); // the space would split a slabinfo row
         Assert.Equal(second.Name, second.Cache.Name);

@@ -19,7 +19,7 @@ public unsafe class LocalHandleTests
     }
 
     private static SlabCache<Item> Make(string prefix)
-        => SlabCache<Item>.Create(TestSupport.Name(prefix), new SlabCacheOptions { Limit = 8, BatchCount = 4, SharedFactor = 2, Flags = SlabFlags.Panic })!;
+        => SlabCache<Item>.Create(TestSupport.Name(prefix), new SlabCacheOptions { Limit = 8, BatchCount = 4, SharedFactor = 2, Flags = SlabFlags.Panic });
 
     [Fact]
     public void A_handle_serves_distinct_objects_from_the_magazine_and_the_counts_balance()

@@ -310,7 +310,7 @@ public unsafe class SlabCacheTests
     [Fact]
     public void Typed_cache_and_rented_objects()
     {
-        using var cache = SlabCache<Point3>.Create(TestSupport.Name("typed"), flags: SlabFlags.Panic)!;
+        using var cache = SlabCache<Point3>.Create(TestSupport.Name("typed"), flags: SlabFlags.Panic);
         Assert.Equal(24, cache.Cache.ObjectSize);
         Point3* p = cache.Alloc();
         *p = new Point3 { X = 1, Y = 2, Z = 3 };

@@ -27,7 +27,7 @@ public class SlabHandleTests
         Assert.True(cache.Cache.Contains(handle.Pointer));
     }
 
-    private static unsafe SlabCache<Order> NewCache() => SlabCache<Order>.Create(TestSupport.Name("handle_order"))!;
+    private static unsafe SlabCache<Order> NewCache() => SlabCache<Order>.Create(TestSupport.Name("handle_order"));
 
     [Fact]
     public async Task A_handle_lives_in_a_field_and_across_await()

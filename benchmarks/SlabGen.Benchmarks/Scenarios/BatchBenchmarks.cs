@@ -37,7 +37,7 @@ public abstract unsafe class BatchBenchmarks
         _arrays = new byte[N][];
         _objects = new Obj64[N];
         _cache = SlabCache.Create($"bench_batch_{N}", Size, flags: SlabFlags.Panic)!;
-        _typed = SlabCache<Blob64>.Create($"bench_batch_{N}_t", flags: SlabFlags.Panic)!;
+        _typed = SlabCache<Blob64>.Create($"bench_batch_{N}_t", flags: SlabFlags.Panic);
         // A pool sized for the batch: what a user holding N objects at once would configure.
         _pool = new DefaultObjectPool<Obj64>(new DefaultPooledObjectPolicy<Obj64>(), N);
     }

@@ -37,7 +37,7 @@ public unsafe class GeneratedStructBenchmarks
     {
         _ptrs = new nint[Held];
         _arrays = new byte[Held][];
-        _typed = SlabCache<Blob64>.Create("bench_generated_t64", flags: SlabFlags.Panic)!;
+        _typed = SlabCache<Blob64>.Create("bench_generated_t64", flags: SlabFlags.Panic);
         GeneratedObject.Free(GeneratedObject.Alloc()); // create the generated cache outside the measurement
     }
 

@@ -31,8 +31,8 @@ public unsafe class HotPairBenchmarks
     public void Setup()
     {
         _cache = SlabCache.Create($"bench_hot_{Size}", Size, flags: SlabFlags.Panic)!;
-        _typed64 = SlabCache<Blob64>.Create("bench_hot_t64", flags: SlabFlags.Panic)!;
-        _typed256 = SlabCache<Blob256>.Create("bench_hot_t256", flags: SlabFlags.Panic)!;
+        _typed64 = SlabCache<Blob64>.Create("bench_hot_t64", flags: SlabFlags.Panic);
+        _typed256 = SlabCache<Blob256>.Create("bench_hot_t256", flags: SlabFlags.Panic);
         _pool64 = new DefaultObjectPoolProvider().Create<Obj64>();
         _pool256 = new DefaultObjectPoolProvider().Create<Obj256>();
     }

@@ -24,7 +24,7 @@ public unsafe class SplitPairBenchmarks
     public void Setup()
     {
         _cache = SlabCache.Create("bench_split_64", Size, flags: SlabFlags.Panic)!;
-        _typed = SlabCache<Blob64>.Create("bench_split_t64", flags: SlabFlags.Panic)!;
+        _typed = SlabCache<Blob64>.Create("bench_split_t64", flags: SlabFlags.Panic);
         GeneratedObject.Free(GeneratedObject.Alloc()); // create the generated cache outside the measurement
         Kmalloc.Free(Kmalloc.Alloc(Size));
     }

@@ -169,8 +169,7 @@ internal static class Emitter
             if (nameScope is not null)
                 w.Line("NameScope = " + specClass + ".NameScope,");
             w.Close(";");
-            w.Line("cache = " + cache + ".Create(" + specClass + ".Name, options)");
-            w.Line("    ?? throw new global::System.InvalidOperationException(\"slab cache '\" + " + specClass + ".Name + \"' could not be created.\");");
+            w.Line("cache = " + cache + ".Create(" + specClass + ".Name, options);");
         }
         w.Line("return cache;");
         w.Close();

@@ -103,8 +103,7 @@ namespace Demo
                         Flags = global::Demo.IHolder.Entry.SlabSpec.Flags | global::SlabGen.SlabFlags.Panic,
                         NameScope = global::Demo.IHolder.Entry.SlabSpec.NameScope,
                     };
-                    cache = global::SlabGen.SlabCache<global::Demo.IHolder.Entry>.Create(global::Demo.IHolder.Entry.SlabSpec.Name, options)
-                        ?? throw new global::System.InvalidOperationException("slab cache '" + global::Demo.IHolder.Entry.SlabSpec.Name + "' could not be created.");
+                    cache = global::SlabGen.SlabCache<global::Demo.IHolder.Entry>.Create(global::Demo.IHolder.Entry.SlabSpec.Name, options);
                     return cache;
                 }
             }

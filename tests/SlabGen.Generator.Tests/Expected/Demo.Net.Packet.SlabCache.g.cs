@@ -102,8 +102,7 @@ namespace Demo.Net
                     Ctor = &Ctor,
                     NameScope = global::Demo.Net.Packet.SlabSpec.NameScope,
                 };
-                cache = global::SlabGen.SlabCache<global::Demo.Net.Packet>.Create(global::Demo.Net.Packet.SlabSpec.Name, options)
-                    ?? throw new global::System.InvalidOperationException("slab cache '" + global::Demo.Net.Packet.SlabSpec.Name + "' could not be created.");
+                cache = global::SlabGen.SlabCache<global::Demo.Net.Packet>.Create(global::Demo.Net.Packet.SlabSpec.Name, options);
                 return cache;
             }
 

@@ -107,8 +107,7 @@ namespace Demo
                                 Flags = global::Demo.Outer.Middle.Holder.Node.SlabSpec.Flags | global::SlabGen.SlabFlags.Panic,
                                 NameScope = global::Demo.Outer.Middle.Holder.Node.SlabSpec.NameScope,
                             };
-                            cache = global::SlabGen.SlabCache<global::Demo.Outer.Middle.Holder.Node>.Create(global::Demo.Outer.Middle.Holder.Node.SlabSpec.Name, options)
-                                ?? throw new global::System.InvalidOperationException("slab cache '" + global::Demo.Outer.Middle.Holder.Node.SlabSpec.Name + "' could not be created.");
+                            cache = global::SlabGen.SlabCache<global::Demo.Outer.Middle.Holder.Node>.Create(global::Demo.Outer.Middle.Holder.Node.SlabSpec.Name, options);
                             return cache;
                         }
                     }

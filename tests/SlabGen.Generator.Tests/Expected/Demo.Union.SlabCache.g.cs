@@ -101,8 +101,7 @@ namespace Demo
                     Flags = global::Demo.Union.SlabSpec.Flags | global::SlabGen.SlabFlags.Panic,
                     NameScope = global::Demo.Union.SlabSpec.NameScope,
                 };
-                cache = global::SlabGen.SlabCache<global::Demo.Union>.Create(global::Demo.Union.SlabSpec.Name, options)
-                    ?? throw new global::System.InvalidOperationException("slab cache '" + global::Demo.Union.SlabSpec.Name + "' could not be created.");
+                cache = global::SlabGen.SlabCache<global::Demo.Union>.Create(global::Demo.Union.SlabSpec.Name, options);
                 return cache;
             }
         }

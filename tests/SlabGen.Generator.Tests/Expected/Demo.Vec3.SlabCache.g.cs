@@ -101,8 +101,7 @@ namespace Demo
                     Flags = global::Demo.Vec3.SlabSpec.Flags | global::SlabGen.SlabFlags.Panic,
                     NameScope = global::Demo.Vec3.SlabSpec.NameScope,
                 };
-                cache = global::SlabGen.SlabCache<global::Demo.Vec3>.Create(global::Demo.Vec3.SlabSpec.Name, options)
-                    ?? throw new global::System.InvalidOperationException("slab cache '" + global::Demo.Vec3.SlabSpec.Name + "' could not be created.");
+                cache = global::SlabGen.SlabCache<global::Demo.Vec3>.Create(global::Demo.Vec3.SlabSpec.Name, options);
                 return cache;
             }
         }

@@ -104,8 +104,7 @@ namespace Outer.Inner
                     SharedFactor = global::Outer.Inner.Message.SlabSpec.SharedFactor,
                     NameScope = global::Outer.Inner.Message.SlabSpec.NameScope,
                 };
-                cache = global::SlabGen.SlabCache<global::Outer.Inner.Message>.Create(global::Outer.Inner.Message.SlabSpec.Name, options)
-                    ?? throw new global::System.InvalidOperationException("slab cache '" + global::Outer.Inner.Message.SlabSpec.Name + "' could not be created.");
+                cache = global::SlabGen.SlabCache<global::Outer.Inner.Message>.Create(global::Outer.Inner.Message.SlabSpec.Name, options);
                 return cache;
             }
         }

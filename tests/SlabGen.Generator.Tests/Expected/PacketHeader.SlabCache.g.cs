@@ -99,8 +99,7 @@ unsafe partial struct PacketHeader
                 Flags = global::PacketHeader.SlabSpec.Flags | global::SlabGen.SlabFlags.Panic,
                 NameScope = global::PacketHeader.SlabSpec.NameScope,
             };
-            cache = global::SlabGen.SlabCache<global::PacketHeader>.Create(global::PacketHeader.SlabSpec.Name, options)
-                ?? throw new global::System.InvalidOperationException("slab cache '" + global::PacketHeader.SlabSpec.Name + "' could not be created.");
+            cache = global::SlabGen.SlabCache<global::PacketHeader>.Create(global::PacketHeader.SlabSpec.Name, options);
             return cache;
         }
     }
