@@ -65,11 +65,19 @@ public sealed unsafe class SlabCache<T> : IDisposable where T : unmanaged
     /// <summary>
     /// A typed alias named <paramref name="name"/> of <paramref name="target"/> (<c>__kmem_cache_alias</c>): objects
     /// of <typeparamref name="T"/> are served by the target, which must be large and aligned enough and have no ctor.
+    /// A debug cache never merges (<c>SLAB_NEVER_MERGE</c>): when <paramref name="flags"/>, or <c>SLABGEN_DEBUG</c> for
+    /// <paramref name="name"/>, asks for a debug flag, or the target has one, the result is a cache of its own named
+    /// <paramref name="name"/> (<see cref="IsAlias"/> false), as <c>find_mergeable</c> then finds nothing and a new cache
+    /// is made.
     /// </summary>
     /// <remarks>With <paramref name="nameScope"/>, a name already taken makes the alias <c>name@scope</c> (see <see cref="SlabCacheOptions.NameScope"/>).</remarks>
-    public static SlabCache<T> Alias(string name, SlabCache target, int align = 0, string? nameScope = null)
+    public static SlabCache<T> Alias(string name, SlabCache target, int align = 0, string? nameScope = null, SlabFlags flags = SlabFlags.None)
     {
         ArgumentNullException.ThrowIfNull(target);
+        ArgumentNullException.ThrowIfNull(name);
+        SlabFlags asked = SlabConfig.Current.Debug.CacheFlags(flags, name);
+        if (((asked | target.Flags) & SlabDebugOptions.DebugFlags) != 0)
+            return Create(name, new SlabCacheOptions { Align = align, Flags = flags | SlabFlags.Panic, NameScope = nameScope })!;
         string taken = target.AddAlias(name, Unsafe.SizeOf<T>(), align, nameScope);
         return new SlabCache<T>(target, taken, alias: true);
     }
@@ -89,7 +97,7 @@ public sealed unsafe class SlabCache<T> : IDisposable where T : unmanaged
         if (obj == null)
             return;
         if (!_fast.IsObject(obj))
-            Cache.ThrowNotOurs(obj);
+            Cache.NotOnFastPath(obj);
         if (!_fast.TryFree(obj))
             Cache.FreeSlow(obj);
     }
