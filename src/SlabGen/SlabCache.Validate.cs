@@ -17,19 +17,23 @@ public sealed unsafe partial class SlabCache
     /// </summary>
     /// <remarks>
     /// Safe while other threads use the cache: each node's lists are read under its list lock, then each slab is checked
-    /// under the list lock taken for that slab alone. Objects in thread magazines, depots and per-CPU arrays are free but
+    /// under the list lock taken for that slab alone. Holds the chain mutex meanwhile (creating, destroying, tuning and
+    /// shrinking caches wait; allocations and frees do not). Objects in thread magazines, depots and per-CPU arrays are free but
     /// counted in use by their slabs, as the default paths count them; they are checked when they are next handed out.
     /// </remarks>
     /// <returns>The problems found (0 when the cache is intact).</returns>
     public int Validate()
     {
-        ThrowIfDisposed();
         ThrowIfPopulating(nameof(Validate));
         int errors = 0;
         try
         {
-            foreach (KmemCacheNode n in _nodes)
-                errors += n.Validate();
+            using (CacheChain.Enter()) // destroy cannot give the slabs back under the walk
+            {
+                ThrowIfDisposed();
+                foreach (KmemCacheNode n in _nodes)
+                    errors += n.Validate();
+            }
         }
         finally
         {
@@ -48,11 +52,14 @@ public sealed unsafe partial class SlabCache
     public IReadOnlyList<SlabLiveObject> GetLiveObjects(int limit = int.MaxValue)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(limit);
-        ThrowIfDisposed();
         var live = new List<KmemCacheNode.LiveObject>();
         long total = 0;
-        foreach (KmemCacheNode n in _nodes)
-            n.CollectLive(live, limit, ref total);
+        using (CacheChain.Enter()) // destroy cannot give the slabs back under the walk
+        {
+            ThrowIfDisposed();
+            foreach (KmemCacheNode n in _nodes)
+                n.CollectLive(live, limit, ref total);
+        }
         long now = Environment.TickCount64;
         bool tracked = (Flags & SlabFlags.StoreUser) != 0;
         var result = new SlabLiveObject[live.Count];

@@ -267,6 +267,19 @@ internal sealed unsafe partial class KmemCacheNode
     }
 
     /// <summary>
+    /// <c>free_slab</c> under F: a wholly free slab on its way back to the page source, detached from every list, has its
+    /// padding and every object checked as free (<c>slab_pad_check</c>, <c>check_object(SLUB_RED_INACTIVE)</c>).
+    /// </summary>
+    private void CheckObjectsOfFreeSlab(Slab* slab)
+    {
+        int errors = 0;
+        SlabDebug.SlabPadCheck(Cache, slab, ref errors);
+        byte* first = slab->Base + Layout.RedLeftPad;
+        for (int i = 0; i < slab->Objects && i < Layout.ObjectsPerSlab; i++)
+            SlabDebug.CheckObject(Cache, this, slab, first + (nint)i * Layout.Size, SlabDebug.RedInactive, ref errors);
+    }
+
+    /// <summary>
     /// The node's part of <see cref="SlabCache.Validate"/> (<c>validate_slab_node</c>): the list counts are checked under
     /// the list lock, then each slab in service is checked under the list lock taken for that slab alone, so other
     /// threads go on using the cache. Returns the problems reported.

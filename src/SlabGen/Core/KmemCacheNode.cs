@@ -365,6 +365,8 @@ internal sealed unsafe partial class KmemCacheNode(SlabCache cache, int id, int 
         while (list != null)
         {
             Slab* next = list->Next;
+            if ((Layout.DebugFlags & SlabFlags.ConsistencyChecks) != 0)
+                CheckObjectsOfFreeSlab(list); // free_slab's debug checks; repaired, the slab still goes back
             FreeSlabCheck check = CheckFreeSlab(list);
             if (check.Intact)
             {

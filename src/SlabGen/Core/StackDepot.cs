@@ -27,6 +27,9 @@ internal static class StackDepot
 
     private static readonly Dictionary<StackKey, uint> s_handles = new();
 
+    /// <summary>Each frame's text once, shared by every stack it appears in.</summary>
+    private static readonly Dictionary<Frame, string> s_frameText = new();
+
     /// <summary>Stacks by handle ([0] is "none"); replaced whole when it grows, so readers need no lock.</summary>
     private static string[][] s_stacks = new string[64][];
 
@@ -35,7 +38,8 @@ internal static class StackDepot
     /// <summary>The frames of this thread's capture in progress, reused.</summary>
     [ThreadStatic] private static Frame[]? t_frames;
 
-    private static readonly string s_ownAssembly = typeof(StackDepot).Assembly.FullName ?? "SlabGen";
+    /// <summary>The runtime's own assembly, by simple name: Native AOT names assemblies without culture and key.</summary>
+    private static readonly string s_ownAssembly = typeof(StackDepot).Assembly.GetName().Name ?? "SlabGen";
 
     /// <summary>Stacks stored so far.</summary>
     public static int Count => Volatile.Read(ref s_count) - 1;
@@ -58,7 +62,7 @@ internal static class StackDepot
             if (frame == null)
                 continue;
             DiagnosticMethodInfo? method = DiagnosticMethodInfo.Create(frame);
-            if (inside && method != null && method.DeclaringAssemblyName == s_ownAssembly)
+            if (inside && method != null && IsOwn(method.DeclaringAssemblyName))
                 continue; // the allocator's own frames: the track starts at its caller, as stack_trace_save's skip does
             inside = false;
             frames[count++] = new Frame(method?.DeclaringTypeName, method?.Name, frame.GetNativeIP(), frame.GetNativeOffset());
@@ -73,7 +77,11 @@ internal static class StackDepot
             handle = (uint)s_count;
             string[] text = new string[count];
             for (int i = 0; i < count; i++)
-                text[i] = frames[i].ToString();
+            {
+                if (!s_frameText.TryGetValue(frames[i], out string? frame))
+                    s_frameText.Add(frames[i], frame = frames[i].ToString());
+                text[i] = frame;
+            }
             string[][] stacks = s_stacks;
             if (handle == stacks.Length)
             {
@@ -87,6 +95,11 @@ internal static class StackDepot
         }
     }
 
+    /// <summary>True for SlabGen's own assembly, named <c>SlabGen, Version=...</c> (or plainly <c>SlabGen</c>).</summary>
+    private static bool IsOwn(string? assembly)
+        => assembly != null && assembly.StartsWith(s_ownAssembly, StringComparison.Ordinal)
+            && (assembly.Length == s_ownAssembly.Length || assembly[s_ownAssembly.Length] == ',');
+
     /// <summary><c>stack_depot_fetch</c>: the frames of <paramref name="handle"/>, innermost first; none for 0.</summary>
     public static string[] Fetch(uint handle)
     {
@@ -96,14 +109,14 @@ internal static class StackDepot
         return handle < stacks.Length && stacks[handle] is string[] frames ? frames : Array.Empty<string>();
     }
 
-    /// <summary>One frame: its method when the runtime can name it, else its code address; and where in its code.</summary>
+    /// <summary>One frame: its method when the runtime can name it, and where in its code; else its return address (Native AOT).</summary>
     private readonly record struct Frame(string? Type, string? Method, nint Ip, int Offset)
     {
         /// <summary>As the kernel's <c>%pS</c> prints a frame: <c>Namespace.Type.Method+0x1a</c>, or <c>0x7f...</c>.</summary>
         public override string ToString()
             => Method != null
                 ? (Type != null ? $"{Type}.{Method}" : Method) + (Offset > 0 ? $"+0x{Offset:x}" : "")
-                : Ip != 0 ? $"0x{Ip + Offset:x}" : "<unknown>";
+                : Ip != 0 ? $"0x{Ip:x}" : "<unknown>"; // Native AOT without stack trace data: the return address
     }
 
     /// <summary>A stack as a dictionary key, compared frame by frame.</summary>
