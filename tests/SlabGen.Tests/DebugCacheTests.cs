@@ -178,6 +178,24 @@ public unsafe class DebugCacheTests
     }
 
     [Fact]
+    public void An_overflow_into_the_free_pointer_of_a_live_object_is_found()
+    {
+        SlabCache cache = DebugSupport.Create("dbg_fp", 64, SlabFlags.Poison); // no red zone: the free pointer follows the object
+        Assert.Equal(64, cache.FreePointerOffset);
+        using var reports = new CacheReports(cache);
+        byte* p = (byte*)cache.Alloc();
+        *(ulong*)(p + 64) = 0x4141414141414141; // eight bytes past the end
+        Assert.Equal(1, cache.Validate());
+        SlabError e = reports.Single(SlabErrorKind.FreepointerCorrupt, (nint)p);
+        Assert.Equal("Freepointer corrupt", e.Summary);
+        Assert.Equal(1, e.KunitErrors); // object_err: the kernel zaps the pointer without a FIX line
+        Assert.Equal(0UL, *(ulong*)(p + 64)); // set back to the live mark
+        cache.Free(p);
+        Assert.Equal(0, cache.Validate());
+        cache.Dispose();
+    }
+
+    [Fact]
     public void Slab_padding_is_checked_under_P()
     {
         SlabCache cache = DebugSupport.Create("dbg_pad", 72, SlabFlags.Poison);

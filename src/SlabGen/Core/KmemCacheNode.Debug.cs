@@ -224,10 +224,11 @@ internal sealed unsafe partial class KmemCacheNode
             byte* next = (byte*)fp.Decode(p, *fp.Word(p));
             if (next == fp.End(p))
                 break;
-            if (next == p || !IsFreedObject(slab, next) || listed >= slab->Bump)
+            bool corrupt = next == p || !IsFreedObject(slab, next);
+            if (corrupt || listed >= slab->Bump) // a good link after every object handed out is listed: a loop
             {
                 var report = new SlabReport(cache, SlabErrorKind.FreechainCorrupt,
-                    listed >= slab->Bump ? "Freechain corrupt: longer than the objects handed out (a loop)" : "Freechain corrupt")
+                    corrupt ? "Freechain corrupt" : "Freechain corrupt: longer than the objects handed out (a loop)")
                     { Slab = (nuint)slab->Base, Object = (nuint)p };
                 report.Info($"The freelist now ends at 0x{(nuint)p:x}: the free objects after it are lost to it");
                 SlabDebug.PrintTrailer(report, cache, slab, p);
