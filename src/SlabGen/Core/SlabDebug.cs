@@ -95,29 +95,29 @@ internal static unsafe class SlabDebug
     public static bool CheckObject(SlabCache cache, KmemCacheNode node, Slab* slab, byte* obj, byte val, ref int errors, string? lastFix = null)
     {
         SlabLayout l = cache.Layout;
-        var damage = new List<(SlabReport Report, nint From, int Length, byte Value)>();
+        List<(SlabReport Report, nint From, int Length, byte Value)>? damage = null; // made only when something is damaged
         if ((l.DebugFlags & SlabFlags.RedZone) != 0)
         {
-            CheckBytes(cache, slab, obj, "Left Redzone", SlabErrorKind.RedzoneOverwritten, obj - l.RedLeftPad, val, l.RedLeftPad, damage);
-            CheckBytes(cache, slab, obj, "Right Redzone", SlabErrorKind.RedzoneOverwritten, obj + l.ObjectSize, val, l.InUse - l.ObjectSize, damage);
+            CheckBytes(cache, slab, obj, "Left Redzone", SlabErrorKind.RedzoneOverwritten, obj - l.RedLeftPad, val, l.RedLeftPad, ref damage);
+            CheckBytes(cache, slab, obj, "Right Redzone", SlabErrorKind.RedzoneOverwritten, obj + l.ObjectSize, val, l.InUse - l.ObjectSize, ref damage);
             if (l.TracksOrigSize && val == RedActive)
             {
                 int orig = GetOrigSize(l, obj);
                 if (l.ObjectSize > orig)
-                    CheckBytes(cache, slab, obj, "kmalloc Redzone", SlabErrorKind.RedzoneOverwritten, obj + orig, val, l.ObjectSize - orig, damage);
+                    CheckBytes(cache, slab, obj, "kmalloc Redzone", SlabErrorKind.RedzoneOverwritten, obj + orig, val, l.ObjectSize - orig, ref damage);
             }
         }
         else if ((l.DebugFlags & SlabFlags.Poison) != 0 && l.ObjectSize < l.InUse)
-            CheckBytes(cache, slab, obj, "Alignment padding", SlabErrorKind.PaddingOverwritten, obj + l.ObjectSize, PoisonInuse, l.InUse - l.ObjectSize, damage);
+            CheckBytes(cache, slab, obj, "Alignment padding", SlabErrorKind.PaddingOverwritten, obj + l.ObjectSize, PoisonInuse, l.InUse - l.ObjectSize, ref damage);
         if ((l.DebugFlags & SlabFlags.Poison) != 0)
         {
             if (val != RedActive && l.PoisonObject)
             {
-                CheckBytes(cache, slab, obj, "Poison", SlabErrorKind.PoisonOverwritten, obj, PoisonFree, l.ObjectSize - 1, damage);
-                CheckBytes(cache, slab, obj, "End Poison", SlabErrorKind.PoisonOverwritten, obj + l.ObjectSize - 1, PoisonEnd, 1, damage);
+                CheckBytes(cache, slab, obj, "Poison", SlabErrorKind.PoisonOverwritten, obj, PoisonFree, l.ObjectSize - 1, ref damage);
+                CheckBytes(cache, slab, obj, "End Poison", SlabErrorKind.PoisonOverwritten, obj + l.ObjectSize - 1, PoisonEnd, 1, ref damage);
             }
             if (l.PadOffset < l.SizeFromObject) // check_pad_bytes
-                CheckBytes(cache, slab, obj, "Object padding", SlabErrorKind.PaddingOverwritten, obj + l.PadOffset, PoisonInuse, l.SizeFromObject - l.PadOffset, damage);
+                CheckBytes(cache, slab, obj, "Object padding", SlabErrorKind.PaddingOverwritten, obj + l.PadOffset, PoisonInuse, l.SizeFromObject - l.PadOffset, ref damage);
         }
         // The free pointer: while allocated only when it lies outside the object, where it reads 0 (SlabGen's live
         // mark) or, for an object a repaired freelist lost, a valid pointer still; while free it must be a valid one
@@ -142,9 +142,9 @@ internal static unsafe class SlabDebug
             var report = new SlabReport(cache, SlabErrorKind.FreepointerCorrupt, "Freepointer corrupt") { Slab = (nuint)slab->Base, Object = (nuint)obj };
             report.Info(fpFix);
             PrintTrailer(report, cache, slab, obj);
-            damage.Add((report, (nint)word, -1, 0));
+            (damage ??= new()).Add((report, (nint)word, -1, 0));
         }
-        if (damage.Count == 0)
+        if (damage == null)
             return true;
         if (lastFix != null)
             damage[^1].Report.Fix(lastFix);
@@ -165,7 +165,7 @@ internal static unsafe class SlabDebug
     /// <paramref name="value"/>, up to the last that is not, reported with the trailer; restored by the caller.
     /// </summary>
     private static void CheckBytes(SlabCache cache, Slab* slab, byte* obj, string what, SlabErrorKind kind, byte* start, byte value, int bytes,
-        List<(SlabReport, nint, int, byte)> damage)
+        ref List<(SlabReport, nint, int, byte)>? damage)
     {
         if (bytes <= 0)
             return;
@@ -180,7 +180,7 @@ internal static unsafe class SlabDebug
         report.Info($"0x{(nuint)fault:x}-0x{(nuint)(end - 1):x} @offset={fault - slab->Base}. First byte 0x{*fault:x} instead of 0x{value:x}");
         PrintTrailer(report, cache, slab, obj);
         report.Fix($"Restoring {what} 0x{(nuint)fault:x}-0x{(nuint)(end - 1):x}=0x{value:x}");
-        damage.Add((report, (nint)fault, (int)(end - fault), value));
+        (damage ??= new()).Add((report, (nint)fault, (int)(end - fault), value));
     }
 
     /// <summary>
