@@ -40,6 +40,9 @@ internal readonly unsafe struct FastPath
     /// </summary>
     public FastPath(int slot, int tag, in SlabLayout layout, ulong random)
     {
+        // The object test counts slots from the slab's first byte: only a debug layout has a left red zone, and a
+        // debug cache's test is off (IsDebugObject, which counts from base + RedLeftPad, stands in for it).
+        System.Diagnostics.Debug.Assert(layout.Debug || layout.RedLeftPad == 0, "a left red zone outside a debug layout");
         Slot = slot;
         Tag = layout.Debug ? NoMagazineTag : tag;
         _slabMask = (nuint)layout.SlabBytes - 1;
