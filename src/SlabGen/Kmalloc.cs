@@ -97,7 +97,7 @@ public static unsafe class Kmalloc
         {
             int index = KmallocCaches.Index((int)size);
             void* obj = s_fast[index].TryAlloc(table);
-            return obj != null ? obj : s_caches[index].AllocSlow();
+            return obj != null ? obj : s_caches[index].AllocSlow(size); // the size, for a debug cache's kmalloc red zone
         }
         return AllocSlow(size, throwOnFailure: true);
     }
@@ -119,11 +119,15 @@ public static unsafe class Kmalloc
         return AllocSlow(size, throwOnFailure: false);
     }
 
-    /// <summary>Allocates <paramref name="size"/> zeroed bytes (<c>kzalloc</c>): the whole object, even when it is reused.</summary>
-    public static void* Zalloc(nuint size) => Zero(Alloc(size));
+    /// <summary>
+    /// Allocates <paramref name="size"/> zeroed bytes (<c>kzalloc</c>): the whole object, even when it is reused; on a
+    /// debug kmalloc cache that keeps request sizes only the <paramref name="size"/> bytes asked for, as the kernel's
+    /// kmalloc red zone needs the rest.
+    /// </summary>
+    public static void* Zalloc(nuint size) => Zero(Alloc(size), size);
 
     /// <summary>Like <see cref="Zalloc"/>, but returns null instead of throwing.</summary>
-    public static void* TryZalloc(nuint size) => Zero(TryAlloc(size));
+    public static void* TryZalloc(nuint size) => Zero(TryAlloc(size), size);
 
     /// <summary>Allocates an array of <paramref name="count"/> elements of <paramref name="size"/> bytes (<c>kmalloc_array</c>); an overflowing product throws.</summary>
     public static void* AllocArray(nuint count, nuint size) => Alloc(ArrayBytes(count, size, throwOnFailure: true));
@@ -136,17 +140,31 @@ public static unsafe class Kmalloc
     }
 
     /// <summary>A zeroed array (<c>kcalloc</c>); an overflowing product throws.</summary>
-    public static void* Calloc(nuint count, nuint size) => Zero(AllocArray(count, size));
+    public static void* Calloc(nuint count, nuint size)
+    {
+        nuint bytes = ArrayBytes(count, size, throwOnFailure: true);
+        return Zero(Alloc(bytes), bytes);
+    }
 
     /// <summary>
     /// Resizes (<c>krealloc</c>): keeps <paramref name="p"/> when it already holds <paramref name="newSize"/> bytes,
     /// else moves the contents to a new object and frees the old one. Null acts as <see cref="Alloc"/>; a new size of
     /// 0 frees <paramref name="p"/> and returns <see cref="ZeroSizePtr"/>. On failure <paramref name="p"/> is untouched.
+    /// On a debug kmalloc cache the bytes past the new size stay red zone (<see cref="SlabFlags.RedZone"/>).
     /// </summary>
-    public static void* Realloc(void* p, nuint newSize) => ReallocCore(p, newSize, throwOnFailure: true);
+    public static void* Realloc(void* p, nuint newSize) => ReallocCore(p, newSize, throwOnFailure: true, zero: false);
 
     /// <summary>Like <see cref="Realloc"/>, but returns null (leaving <paramref name="p"/> valid) instead of throwing.</summary>
-    public static void* TryRealloc(void* p, nuint newSize) => ReallocCore(p, newSize, throwOnFailure: false);
+    public static void* TryRealloc(void* p, nuint newSize) => ReallocCore(p, newSize, throwOnFailure: false, zero: false);
+
+    /// <summary>
+    /// <see cref="Realloc"/> with <c>__GFP_ZERO</c> (<c>krealloc(p, size, GFP_KERNEL | __GFP_ZERO)</c>): a new object is
+    /// zeroed before the old contents are copied in, and an object kept in place has its bytes past the new size
+    /// zeroed, or, on a debug kmalloc cache that knows the old request, the bytes between the old and the new size.
+    /// As in the kernel, a buffer gets all its grown bytes zeroed only if it came from <see cref="Zalloc"/> and every
+    /// resize of it was a <c>Zrealloc</c>.
+    /// </summary>
+    public static void* Zrealloc(void* p, nuint newSize) => ReallocCore(p, newSize, throwOnFailure: true, zero: true);
 
     /// <summary>Frees memory from this allocator (<c>kfree</c>). Null and <see cref="ZeroSizePtr"/> do nothing.</summary>
     /// <exception cref="ArgumentException"><paramref name="p"/> did not come from <see cref="Kmalloc"/>.</exception>
@@ -204,7 +222,11 @@ public static unsafe class Kmalloc
         FreeSlow(p);
     }
 
-    /// <summary>The usable size of <paramref name="p"/> (<c>ksize</c>): its cache's object size, or the block size of a large allocation; 0 for null and <see cref="ZeroSizePtr"/>.</summary>
+    /// <summary>
+    /// The usable size of <paramref name="p"/> (<c>ksize</c>): its cache's object size, or the block size of a large
+    /// allocation; 0 for null and <see cref="ZeroSizePtr"/>. On a debug kmalloc cache the whole object becomes usable,
+    /// as <c>skip_orig_size_check</c> makes it: its kmalloc red zone is given up.
+    /// </summary>
     public static nuint Ksize(void* p) => UsableSize(p, freeing: false);
 
     private static nuint UsableSize(void* p, bool freeing)
@@ -217,8 +239,17 @@ public static unsafe class Kmalloc
             return (nuint)PageSource.PageSize << LargeBlock(p, arena, freeing)->Order;
         if (s_fastOfSlot[owner]->IsObject(p))
             return (nuint)s_caches[s_indexOfSlot[owner]].Size;
+        if (DebugCacheOf(p, owner) is SlabCache debug)
+            return debug.DebugKsize(p);
         throw NotOurs(p, arena, owner);
     }
+
+    /// <summary>
+    /// The debug kmalloc cache <paramref name="p"/> is an object of, or null: a debug cache's fast path refuses every
+    /// pointer, so the slow paths look the cache up by its page's owner.
+    /// </summary>
+    private static SlabCache? DebugCacheOf(void* p, int owner)
+        => owner > 0 && CacheChain.BySlot(owner) is SlabCache { IsDebug: true, IsKmalloc: true } cache && cache.IsDebugObject(p) ? cache : null;
 
     /// <summary>
     /// Throws unless <paramref name="p"/> is allocated now (for <see cref="Realloc"/>, which must refuse a freed
@@ -284,7 +315,14 @@ public static unsafe class Kmalloc
         int owner = PageSource.PageOwnerOf(p);
         bool largeArena = arena >= 0 && PageSource.ArenaOwner[arena] == PageSource.OwnerLarge;
         if (owner != PageSource.OwnerLarge && !(owner == PageSource.OwnerNone && largeArena))
+        {
+            if (DebugCacheOf(p, owner) is SlabCache debug)
+            {
+                debug.FreeSlow(p); // the checked path of a debug kmalloc cache
+                return;
+            }
             throw NotOurs(p, arena, owner);
+        }
         Slab* block = LargeBlock(p, arena, freeing: true);
         int order = block->Order;
         block->InUse = 0;
@@ -346,26 +384,51 @@ public static unsafe class Kmalloc
         return new ArgumentException($"kmalloc: 0x{(nuint)p:x} did not come from Kmalloc: {why}.", "p");
     }
 
-    private static void* ReallocCore(void* p, nuint newSize, bool throwOnFailure)
+    /// <summary>
+    /// <c>__do_krealloc</c>: the old object is refused if it is not allocated now; kept when it holds the new size
+    /// (zeroed and red-zoned as <see cref="Zrealloc"/> and <see cref="Realloc"/> say), else its contents, up to the size
+    /// its caller asked for when a debug cache knows it, move to a new object.
+    /// </summary>
+    private static void* ReallocCore(void* p, nuint newSize, bool throwOnFailure, bool zero)
     {
         if (p == null || p == ZeroSizePtr)
-            return throwOnFailure ? Alloc(newSize) : TryAlloc(newSize);
-        nuint ks = UsableSize(p, freeing: true);
-        CheckAllocated(p);
+            return New(newSize, throwOnFailure, zero);
+        SlabCache? debug = DebugCacheOf(p, PageSource.PageOwnerOf(p));
+        nuint ks;
+        if (debug != null)
+        {
+            debug.DebugCheckAllocated(p);
+            ks = (nuint)debug.ObjectSize;
+        }
+        else
+        {
+            ks = UsableSize(p, freeing: true);
+            CheckAllocated(p);
+        }
         if (newSize == 0)
         {
             Free(p);
             return ZeroSizePtr;
         }
         if (ks >= newSize)
+        {
+            if (debug != null)
+                debug.DebugReallocInPlace(p, (int)newSize, zero);
+            else if (zero)
+                NativeMemory.Clear((byte*)p + newSize, ks - newSize);
             return p;
-        void* moved = throwOnFailure ? Alloc(newSize) : TryAlloc(newSize);
+        }
+        nuint copy = debug != null ? (nuint)debug.DebugRequestedSize(p) : ks;
+        void* moved = New(newSize, throwOnFailure, zero);
         if (moved == null)
             return null;
-        Buffer.MemoryCopy(p, moved, newSize, ks);
+        Buffer.MemoryCopy(p, moved, newSize, Math.Min(copy, newSize));
         Free(p);
         return moved;
     }
+
+    private static void* New(nuint size, bool throwOnFailure, bool zero)
+        => zero ? (throwOnFailure ? Zalloc(size) : TryZalloc(size)) : (throwOnFailure ? Alloc(size) : TryAlloc(size));
 
     private static nuint ArrayBytes(nuint count, nuint size, bool throwOnFailure)
     {
@@ -377,10 +440,17 @@ public static unsafe class Kmalloc
         throw new OverflowException($"kmalloc_array: {count} elements of {size} bytes overflow the size type.");
     }
 
-    private static void* Zero(void* p)
+    /// <summary>
+    /// Zeroes a new allocation of <paramref name="requested"/> bytes: its whole usable size, or on a debug kmalloc cache
+    /// that keeps request sizes only the request (<c>slab_post_alloc_hook</c>'s <c>orig_size</c>).
+    /// </summary>
+    private static void* Zero(void* p, nuint requested)
     {
         if (p != null && p != ZeroSizePtr)
-            NativeMemory.Clear(p, Ksize(p));
+        {
+            SlabCache? debug = DebugCacheOf(p, PageSource.PageOwnerOf(p));
+            NativeMemory.Clear(p, debug == null ? Ksize(p) : debug.Layout.TracksOrigSize ? requested : (nuint)debug.ObjectSize);
+        }
         return p;
     }
 }

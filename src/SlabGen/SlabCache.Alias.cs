@@ -30,6 +30,7 @@ public sealed unsafe partial class SlabCache
                 : size > _layout.ObjectSize ? $"objects of {size} bytes do not fit its {_layout.ObjectSize}-byte objects"
                 : align > 0 && _layout.Size % align != 0 ? $"its objects are not {align}-byte aligned"
                 : (Flags & SlabFlags.NoMerge) != 0 ? "it was created with SlabFlags.NoMerge"
+                : IsDebug ? "it has debug flags (a debug cache never merges)"
                 : null;
             if (problem != null)
                 throw new ArgumentException($"slab cache '{name}': cannot merge into '{Name}': {problem}.", nameof(name));

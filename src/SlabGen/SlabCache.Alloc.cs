@@ -20,6 +20,8 @@ public sealed unsafe partial class SlabCache
     [MethodImpl(MethodImplOptions.NoInlining)]
     internal void* AllocSlow()
     {
+        if (IsDebug)
+            return DebugAlloc(0); // every allocation of a debug cache gets here: its fast path never finds a magazine
         ThrowIfDisposed();
         ThrowIfPopulating(nameof(Alloc));
         try
@@ -37,6 +39,13 @@ public sealed unsafe partial class SlabCache
             SlabErrors.Flush();
         }
     }
+
+    /// <summary>
+    /// The allocation slow path of a kmalloc request of <paramref name="requested"/> bytes (<c>__kmalloc_cache</c>): a
+    /// debug kmalloc cache keeps the size for its kmalloc red zone; any other cache ignores it.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    internal void* AllocSlow(nuint requested) => IsDebug ? DebugAlloc((int)requested) : AllocSlow();
 
     /// <summary>One try of the slow path; null (and the node to grow) when a slab must be populated first.</summary>
     private void* AllocSlowOnce(out int growNode)
@@ -197,6 +206,13 @@ public sealed unsafe partial class SlabCache
         int num = _layout.ObjectsPerSlab, size = _layout.Size;
         byte* first = slab->Base + _layout.RedLeftPad;
         FreePointer fp = Fast.Fp;
+        if (_layout.Debug)
+        {
+            // setup_slab_debug, then setup_object_debug on each object, before the ctor (as setup_object orders them).
+            SlabDebug.SetupSlab(_layout, slab->Base);
+            for (int i = 0; i < num; i++)
+                SlabDebug.SetupObject(_layout, first + (nint)i * size);
+        }
         if (_ctor != null)
         {
             SlabCache? outer = t_populating;

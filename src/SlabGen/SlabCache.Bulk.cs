@@ -25,7 +25,8 @@ public sealed unsafe partial class SlabCache
         {
             while (done < objects.Length)
             {
-                done += TakeFromMagazine(objects.Slice(done));
+                if (!IsDebug) // a debug cache has no magazine: each object takes the checked path
+                    done += TakeFromMagazine(objects.Slice(done));
                 if (done < objects.Length)
                     objects[done++] = (nint)AllocSlow(); // refills the magazine (and drops any damaged top entry)
             }
@@ -49,6 +50,11 @@ public sealed unsafe partial class SlabCache
     {
         ThrowIfDisposed();
         ThrowIfPopulating(nameof(FreeBulk));
+        if (IsDebug)
+        {
+            DebugFreeBulk(objects);
+            return;
+        }
         foreach (nint p in objects)
             if (p != 0 && !Fast.IsObject((void*)p))
                 ThrowNotOurs((void*)p);

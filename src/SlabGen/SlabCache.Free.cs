@@ -18,6 +18,11 @@ public sealed unsafe partial class SlabCache
     [MethodImpl(MethodImplOptions.NoInlining)]
     internal void FreeSlow(void* obj)
     {
+        if (IsDebug)
+        {
+            DebugFree(obj); // every free of a debug cache gets here: its fast path refuses all of them
+            return;
+        }
         ThrowIfDisposed();
         ThrowIfPopulating(nameof(Free));
         ulong* word = Fast.Fp.Word(obj);
@@ -97,9 +102,7 @@ public sealed unsafe partial class SlabCache
         {
             nuint index = (nuint)((byte*)obj - (slab->Base + _layout.RedLeftPad)) / (nuint)_layout.Size;
             if (slab->List != SlabList.Quarantined && index >= slab->Bump)
-                throw new ArgumentException(
-                    $"slab cache '{Name}': cannot free 0x{(nuint)obj:x}: it has not been handed out since its slab was made (a pointer that was never allocated, or one kept from an earlier slab at this address).",
-                    nameof(obj));
+                throw new ArgumentException(NotHandedOutMessage(obj), nameof(obj));
             byte* next = (byte*)Fast.Fp.Decode(obj, *word);
             where = next == obj ? null
                 : next == Fast.Fp.End(obj) || n.IsFreedObject(slab, next) ? "it is on its slab's freelist"

@@ -55,6 +55,29 @@ public sealed unsafe partial class SlabCache
             _tuner.Grows, _tuner.Shrinks);
     }
 
+    /// <summary>SLAB's STATS <c>globalstat</c> columns (the statistics variant of slabinfo).</summary>
+    internal readonly record struct GlobalStat(long ListAllocs, long MaxObjs, long Grown, long Reaped, long Errors, long MaxFreeable,
+        long NodeAllocs, long RemoteFrees, long AlienOverflow);
+
+    /// <summary>
+    /// The <c>globalstat</c> columns: objects handed out of the slabs, the most in use at once and the most free in the
+    /// slabs (each the sum of the nodes' own maxima: an upper bound with several nodes), slabs grown and reaped, reports,
+    /// and remote frees from <paramref name="st"/>. Allocations from another node's lists and alien overflows cannot
+    /// happen here (remote frees go straight to their node's lists), so those two are 0.
+    /// </summary>
+    internal GlobalStat GetGlobalStat(in SlabStatistics st)
+    {
+        long listAllocs = 0, maxObjs = 0, maxFreeable = 0;
+        foreach (KmemCacheNode n in _nodes)
+            using (n.ListLock.EnterScope())
+            {
+                listAllocs += n.ListAllocs;
+                maxObjs += n.HighMark;
+                maxFreeable += n.MaxFreeable;
+            }
+        return new GlobalStat(listAllocs, maxObjs, st.Grown, st.Reaped, ErrorsReported, maxFreeable, 0, st.RemoteFrees, 0);
+    }
+
     /// <summary>Objects held by the caching layers (magazines, depots, per-CPU and shared arrays). Exact when the cache is idle.</summary>
     internal long CachedObjects()
     {

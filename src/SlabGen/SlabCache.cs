@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Threading;
 using SlabGen.Core;
 using SlabGen.PageAlloc;
 using SlabGen.Policy;
@@ -51,6 +52,12 @@ public sealed unsafe partial class SlabCache : IDisposable
     /// <summary>A cache that lives as long as the process (the kmalloc caches): destroy refuses it.</summary>
     private readonly bool _permanent;
 
+    /// <summary><c>SLAB_KMALLOC</c>: a kmalloc size class, whose debug slots keep the size each request asked for.</summary>
+    private readonly bool _kmalloc;
+
+    /// <summary>Reports made about this cache's memory (slabinfo's <c>&lt;error&gt;</c>).</summary>
+    private long _errors;
+
     /// <summary>One <see cref="CpuSlot"/> per CPU: its guard, its array, its counters.</summary>
     private CpuSlot* _cpuSlots;
 
@@ -75,7 +82,7 @@ public sealed unsafe partial class SlabCache : IDisposable
     [ThreadStatic] private static SlabCache? t_populating;
 
     private SlabCache(string name, SlabFlags flags, in SlabLayout layout, delegate*<void*, void> ctor,
-        NodeTopology topology, int slot, int tag, bool permanent, bool pinned)
+        NodeTopology topology, int slot, int tag, bool permanent, bool kmalloc, bool pinned)
     {
         _tuner = new MagazineTuner(Tunables.LimitFor(layout.Size), Tunables.AutoMaxLimit(layout.Size), pinned);
         Name = name;
@@ -84,6 +91,7 @@ public sealed unsafe partial class SlabCache : IDisposable
         _ctor = ctor;
         _topology = topology;
         _permanent = permanent;
+        _kmalloc = kmalloc;
         Fast = new FastPath(slot, tag, layout, NewSecret());
         _magazines = new MagazineRegistry(this);
         _nodes = new KmemCacheNode[topology.NodeCount];
@@ -119,7 +127,10 @@ public sealed unsafe partial class SlabCache : IDisposable
     /// <summary>Cache name, as slabinfo shows it.</summary>
     public string Name { get; }
 
-    /// <summary>Creation flags.</summary>
+    /// <summary>
+    /// The flags the cache was created with, plus the debug flags <c>SLABGEN_DEBUG</c> gave it (docs/debugging.md), less
+    /// any debug metadata flag its slot could not hold.
+    /// </summary>
     public SlabFlags Flags { get; }
 
     /// <summary>The size callers asked for (<c>object_size</c>).</summary>
@@ -167,6 +178,18 @@ public sealed unsafe partial class SlabCache : IDisposable
 
     internal MagazineRegistry Magazines => _magazines;
 
+    /// <summary>The cache takes the checked paths (a debug flag is set): no magazines, depots or per-CPU arrays in use.</summary>
+    internal bool IsDebug => _layout.Debug;
+
+    /// <summary><c>SLAB_KMALLOC</c>: a kmalloc size class.</summary>
+    internal bool IsKmalloc => _kmalloc;
+
+    /// <summary>Reports made about this cache's memory so far.</summary>
+    internal long ErrorsReported => Interlocked.Read(ref _errors);
+
+    /// <summary>Counts one report about this cache (<c>STATS_INC_ERR</c>).</summary>
+    internal void CountError() => Interlocked.Increment(ref _errors);
+
     /// <summary>Creates a cache (<c>kmem_cache_create</c>).</summary>
     /// <param name="name">Unique name, no whitespace (slabinfo rows are split on it).</param>
     /// <param name="size">Object size in bytes, 1 to 4 MiB.</param>
@@ -192,9 +215,10 @@ public sealed unsafe partial class SlabCache : IDisposable
     internal static SlabCache? CreateLocked(string name, SlabCacheOptions options)
     {
         ValidateName(name);
+        string asked = name;
         name = ScopedName(name, options.NameScope);
         NodeTopology topology = options.Topology ?? NodeTopology.Machine;
-        var layout = SlabLayout.Calculate(name, options.Size, options.Align, options.Flags, options.Ctor != null, topology.CpuCount, options.InUse);
+        (SlabFlags flags, SlabLayout layout) = DebugLayout(name, asked, options, topology);
         Tunables? requested = null;
         if (options.Limit != null || options.BatchCount != null || options.SharedFactor != null)
         {
@@ -212,7 +236,7 @@ public sealed unsafe partial class SlabCache : IDisposable
         try
         {
             bool pinned = requested != null || !(options.AutoTune ?? SlabConfig.Current.AutoTune);
-            cache = new SlabCache(name, options.Flags, layout, options.Ctor, topology, slot, tag, options.Permanent, pinned);
+            cache = new SlabCache(name, flags, layout, options.Ctor, topology, slot, tag, options.Permanent, options.Kmalloc, pinned);
             // setup_cpu_cache: boot-sized arrays until the allocator is fully up, tuned ones after.
             Tunables initial = requested ?? (CacheChain.State == SlabState.Full
                 ? Tunables.ForSize(layout.Size, topology.CpuCount)
@@ -235,6 +259,24 @@ public sealed unsafe partial class SlabCache : IDisposable
         }
         CacheChain.FirstCacheMade();
         return cache;
+    }
+
+    /// <summary>
+    /// The flags and the slot a new cache gets (<c>kmem_cache_flags</c>, then <c>calculate_sizes</c>): its own flags plus
+    /// what <c>SLABGEN_DEBUG</c> says for its name; with O, no debug metadata for a cache whose order it would raise.
+    /// </summary>
+    private static (SlabFlags Flags, SlabLayout Layout) DebugLayout(string name, string asked, SlabCacheOptions options, NodeTopology topology)
+    {
+        SlabDebugOptions debug = SlabConfig.Current.Debug;
+        SlabFlags flags = debug.CacheFlags(options.Flags, name, asked);
+        var layout = SlabLayout.Calculate(name, options.Size, options.Align, flags, options.Ctor != null, topology.CpuCount, options.InUse, options.Kmalloc);
+        if (debug.DisableHigherOrderDebug && (flags & SlabDebugOptions.MetadataFlags) != 0
+            && SlabLayout.GetOrder(layout.Size) > SlabLayout.GetOrder(options.Size))
+        {
+            flags &= ~SlabDebugOptions.MetadataFlags;
+            layout = SlabLayout.Calculate(name, options.Size, options.Align, flags, options.Ctor != null, topology.CpuCount, options.InUse, options.Kmalloc);
+        }
+        return ((flags & ~SlabDebugOptions.DebugFlags) | layout.DebugFlags, layout);
     }
 
     /// <summary>Undoes a creation that failed before the cache joined the chain. It has no slabs and no magazines.</summary>
@@ -332,14 +374,28 @@ public sealed unsafe partial class SlabCache : IDisposable
         if (obj == null)
             return;
         if (!Fast.IsObject(obj))
-            ThrowNotOurs(obj);
+            NotOnFastPath(obj);
         if (!Fast.TryFree(obj))
             FreeSlow(obj);
     }
 
     /// <summary>True when <paramref name="obj"/> is the address of an object slot of this cache (allocated or not).</summary>
-    public bool Contains(void* obj) => obj != null && Fast.IsObject(obj);
+    public bool Contains(void* obj) => obj != null && (Fast.IsObject(obj) || (IsDebug && IsDebugObject(obj)));
 
+    /// <summary>
+    /// A pointer the inlined free's object test refused. For a debug cache, whose fast path refuses every pointer, this
+    /// returns: the inlined free goes on, its magazine push fails (a debug cache has no magazine), and
+    /// <see cref="FreeSlow"/> takes the checked path, which tells its objects from anything else. For any other cache
+    /// the pointer is not one of its objects, and this throws (<see cref="ThrowNotOurs"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    internal void NotOnFastPath(void* obj)
+    {
+        if (!IsDebug)
+            ThrowNotOurs(obj);
+    }
+
+    /// <summary>Refuses <paramref name="obj"/>, which is not an object of this cache, saying what it is; reads only the page source's tables.</summary>
     [DoesNotReturn]
     [MethodImpl(MethodImplOptions.NoInlining)]
     internal void ThrowNotOurs(void* obj)
@@ -355,6 +411,10 @@ public sealed unsafe partial class SlabCache : IDisposable
             : "it points into memory no cache holds (freed and given back, or never handed out)";
         throw new ArgumentException($"slab cache '{Name}': cannot free 0x{(nuint)obj:x}: {where}.", nameof(obj));
     }
+
+    /// <summary>Why a free of a slot not handed out since its slab was made is refused.</summary>
+    internal string NotHandedOutMessage(void* obj)
+        => $"slab cache '{Name}': cannot free 0x{(nuint)obj:x}: it has not been handed out since its slab was made (a pointer that was never allocated, or one kept from an earlier slab at this address).";
 
     private void ThrowIfDisposed()
     {

@@ -72,11 +72,19 @@ public sealed unsafe class SlabCache<T> : IDisposable where T : unmanaged
     /// <summary>
     /// A typed alias named <paramref name="name"/> of <paramref name="target"/> (<c>__kmem_cache_alias</c>): objects
     /// of <typeparamref name="T"/> are served by the target, which must be large and aligned enough and have no ctor.
+    /// A debug cache never merges (<c>SLAB_NEVER_MERGE</c>): when <paramref name="flags"/>, or <c>SLABGEN_DEBUG</c> for
+    /// <paramref name="name"/>, asks for a debug flag, or the target has one, the result is a cache of its own named
+    /// <paramref name="name"/> (<see cref="IsAlias"/> false), as <c>find_mergeable</c> then finds nothing and a new cache
+    /// is made.
     /// </summary>
     /// <remarks>With <paramref name="nameScope"/>, a name already taken makes the alias <c>name@scope</c> (see <see cref="SlabCacheOptions.NameScope"/>).</remarks>
-    public static SlabCache<T> Alias(string name, SlabCache target, int align = 0, string? nameScope = null)
+    public static SlabCache<T> Alias(string name, SlabCache target, int align = 0, string? nameScope = null, SlabFlags flags = SlabFlags.None)
     {
         ArgumentNullException.ThrowIfNull(target);
+        ArgumentNullException.ThrowIfNull(name);
+        SlabFlags asked = SlabConfig.Current.Debug.CacheFlags(flags, name);
+        if (((asked | target.Flags) & SlabDebugOptions.DebugFlags) != 0)
+            return Create(name, new SlabCacheOptions { Align = align, Flags = flags | SlabFlags.Panic, NameScope = nameScope })!;
         string taken = target.AddAlias(name, Unsafe.SizeOf<T>(), align, nameScope);
         return new SlabCache<T>(target, taken, alias: true);
     }
@@ -96,7 +104,7 @@ public sealed unsafe class SlabCache<T> : IDisposable where T : unmanaged
         if (obj == null)
             return;
         if (!_fast.IsObject(obj))
-            Cache.ThrowNotOurs(obj);
+            Cache.NotOnFastPath(obj);
         if (!_fast.TryFree(obj))
             Cache.FreeSlow(obj);
     }
@@ -190,6 +198,13 @@ public sealed unsafe class SlabCache<T> : IDisposable where T : unmanaged
     /// <summary>One reap pass over the serving cache (<c>cache_reap</c>, <see cref="SlabCache.Reap"/>).</summary>
     /// <returns>Slabs returned to the page source.</returns>
     public int Reap() => Cache.Reap();
+
+    /// <summary>Checks every slab of the serving cache and reports what it finds (<c>validate_slab_cache</c>, <see cref="SlabCache.Validate"/>).</summary>
+    /// <returns>The problems found (0 when the cache is intact).</returns>
+    public int Validate() => Cache.Validate();
+
+    /// <summary>The serving cache's allocated objects, with their tracks under <see cref="SlabFlags.StoreUser"/> (<see cref="SlabCache.GetLiveObjects"/>).</summary>
+    public System.Collections.Generic.IReadOnlyList<SlabLiveObject> GetLiveObjects(int limit = int.MaxValue) => Cache.GetLiveObjects(limit);
 
     /// <summary>Re-tunes the per-CPU arrays (<c>do_tune_cpucache</c>, <see cref="SlabCache.Tune"/>).</summary>
     /// <exception cref="InvalidOperationException">This is an alias: its target is shared with other users, so it is tuned through the target, by name.</exception>

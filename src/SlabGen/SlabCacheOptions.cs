@@ -50,4 +50,7 @@ public sealed unsafe class SlabCacheOptions
 
     /// <summary>A cache that lives as long as the process (the kmalloc caches): destroy refuses it.</summary>
     internal bool Permanent { get; init; }
+
+    /// <summary><c>SLAB_KMALLOC</c>: a kmalloc size class; with debug flags its slots keep each request's size.</summary>
+    internal bool Kmalloc { get; init; }
 }

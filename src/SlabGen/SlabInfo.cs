@@ -14,30 +14,55 @@ public static class SlabInfo
         "# name            <active_objs> <num_objs> <objsize> <objperslab> <pagesperslab> : tunables <limit> <batchcount> <sharedfactor> : slabdata <active_slabs> <num_slabs> <sharedavail>\n";
 
     /// <summary>
-    /// Writes the header and one row per live cache, in creation order (<c>slab_show</c>). The rows are read under the
-    /// chain mutex and written after it is released, so a slow or re-entrant writer never holds up the allocator.
+    /// The header of the statistics variant, as <c>print_slabinfo_header</c> prints it under <c>CONFIG_DEBUG_SLAB</c>:
+    /// the 2.1 columns, then <c>globalstat</c> and <c>cpustat</c>.
     /// </summary>
-    public static void Write(TextWriter writer)
+    public const string StatisticsHeader =
+        "slabinfo - version: 2.1 (statistics)\n" +
+        "# name            <active_objs> <num_objs> <objsize> <objperslab> <pagesperslab> : tunables <limit> <batchcount> <sharedfactor> : slabdata <active_slabs> <num_slabs> <sharedavail> : globalstat <listallocs> <maxobjs> <grown> <reaped> <error> <maxfreeable> <nodeallocs> <remotefrees> <alienoverflow> : cpustat <allochit> <allocmiss> <freehit> <freemiss>\n";
+
+    /// <summary>
+    /// Writes the header and one row per live cache, in creation order (<c>slab_show</c>). The rows are read under the
+    /// chain mutex and written after it is released, so a slow or re-entrant writer never holds up the allocator. With
+    /// <paramref name="statistics"/>, the statistics variant (<c>slabinfo - version: 2.1 (statistics)</c>, what a kernel
+    /// built with <c>CONFIG_DEBUG_SLAB</c> prints): each row goes on with <c>: globalstat</c> and <c>: cpustat</c>
+    /// columns read from the cache's counters; docs/debugging.md says which of them are approximations.
+    /// </summary>
+    public static void Write(TextWriter writer, bool statistics = false)
     {
         ArgumentNullException.ThrowIfNull(writer);
         CacheChain.EnsureUp();
-        SlabInfoRow[] rows;
+        string[] rows;
         using (CacheChain.Enter())
         {
-            rows = new SlabInfoRow[CacheChain.Caches.Count];
+            rows = new string[CacheChain.Caches.Count];
             for (int i = 0; i < rows.Length; i++)
-                rows[i] = CacheChain.Caches[i].GetSlabInfo();
+            {
+                SlabCache cache = CacheChain.Caches[i];
+                rows[i] = cache.GetSlabInfo().ToString();
+                if (statistics)
+                    rows[i] += StatisticsColumns(cache);
+            }
         }
-        writer.Write(Header.Replace("\n", writer.NewLine, StringComparison.Ordinal));
-        foreach (SlabInfoRow row in rows)
-            writer.WriteLine(row.ToString());
+        writer.Write((statistics ? StatisticsHeader : Header).Replace("\n", writer.NewLine, StringComparison.Ordinal));
+        foreach (string row in rows)
+            writer.WriteLine(row);
     }
 
-    /// <summary>The whole table as a string.</summary>
-    public static string Read()
+    /// <summary><c>slabinfo_show_stats</c>: the <c>globalstat</c> and <c>cpustat</c> columns of one cache. Caller holds the chain mutex.</summary>
+    private static string StatisticsColumns(SlabCache cache)
+    {
+        SlabStatistics st = cache.GetStatistics();
+        SlabCache.GlobalStat g = cache.GetGlobalStat(st);
+        return string.Create(CultureInfo.InvariantCulture,
+            $" : globalstat {g.ListAllocs,7} {g.MaxObjs,6} {g.Grown,5} {g.Reaped,4} {g.Errors,4} {g.MaxFreeable,4} {g.NodeAllocs,4} {g.RemoteFrees,4} {g.AlienOverflow,4} : cpustat {st.AllocHit,6} {st.AllocMiss,6} {st.FreeHit,6} {st.FreeMiss,6}");
+    }
+
+    /// <summary>The whole table as a string; the statistics variant with <paramref name="statistics"/>.</summary>
+    public static string Read(bool statistics = false)
     {
         using var writer = new StringWriter(CultureInfo.InvariantCulture) { NewLine = "\n" };
-        Write(writer);
+        Write(writer, statistics);
         return writer.ToString();
     }
 

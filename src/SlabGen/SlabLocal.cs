@@ -43,18 +43,21 @@ public readonly unsafe ref struct SlabLocal
         if (obj == null)
             return;
         if (!_fast.IsObject(obj))
-            SlabLocal.ThrowNotOurs(_cache, obj);
+            SlabLocal.NotOnFastPath(_cache, obj);
         if (!_fast.TryFree(_table, obj))
-            _cache!.FreeSlow(obj); // IsObject was true, so the handle is bound
+            _cache!.FreeSlow(obj); // the object test passed or NotOnFastPath returned: the handle is bound
     }
 
     /// <summary>The slow path of an allocation through a handle; a default handle, bound to no cache, says so.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     internal static void* AllocSlow(SlabCache? cache) => (cache ?? throw Unbound()).AllocSlow();
 
-    /// <summary>A free through a handle of a pointer its cache does not own; a default handle, bound to no cache, says so.</summary>
+    /// <summary>
+    /// A free through a handle of a pointer the inlined object test refused (<see cref="SlabCache.NotOnFastPath"/>: it
+    /// throws unless the cache is a debug cache); a default handle, bound to no cache, says so.
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    internal static void ThrowNotOurs(SlabCache? cache, void* obj) => (cache ?? throw Unbound()).ThrowNotOurs(obj);
+    internal static void NotOnFastPath(SlabCache? cache, void* obj) => (cache ?? throw Unbound()).NotOnFastPath(obj);
 
     internal static InvalidOperationException Unbound()
         => new("This SlabLocal is bound to no cache (it is a default value); get one from SlabCache.Local() or SlabCache<T>.Local().");

@@ -48,8 +48,8 @@ public readonly unsafe ref struct SlabLocal<T> where T : unmanaged
         if (obj == null)
             return;
         if (!_fast.IsObject(obj))
-            SlabLocal.ThrowNotOurs(_cache, obj);
+            SlabLocal.NotOnFastPath(_cache, obj);
         if (!_fast.TryFree(_table, obj))
-            _cache!.FreeSlow(obj); // IsObject was true, so the handle is bound
+            _cache!.FreeSlow(obj); // the object test passed or NotOnFastPath returned: the handle is bound
     }
 }

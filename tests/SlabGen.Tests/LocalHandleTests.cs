@@ -204,6 +204,30 @@ public unsafe class LocalHandleTests
     }
 
     [Fact]
+    public void A_handle_of_a_debug_cache_takes_the_checked_path_and_still_catches_a_double_free()
+    {
+        using SlabCache<Item> cache = SlabCache<Item>.Create(TestSupport.Name("local_debug"),
+            new SlabCacheOptions { Flags = SlabFlags.ConsistencyChecks | SlabFlags.RedZone | SlabFlags.Poison });
+        SlabLocal<Item> local = cache.Local();
+        var objs = new nint[40];
+        for (int i = 0; i < objs.Length; i++)
+        {
+            Item* p = local.Alloc();
+            Assert.True(cache.Contains(p));
+            p->Stamp = i;
+            objs[i] = (nint)p;
+        }
+        Assert.Equal(objs.Length, new HashSet<nint>(objs).Count);
+        foreach (nint p in objs)
+            local.Free((Item*)p);
+        Assert.Throws<DoubleFreeException>(() => cache.Local().Free((Item*)objs[0]));
+        Assert.Throws<ArgumentException>(() => cache.Local().Free((Item*)(objs[1] + 8)));
+        SlabStatistics stats = cache.GetStatistics();
+        Assert.Equal(stats.Allocations, stats.Frees);
+        Assert.Equal(0, cache.Validate());
+    }
+
+    [Fact]
     public void The_handle_of_a_ctor_cache_refuses_use_from_inside_the_ctor()
     {
         using SlabCache cache = SlabCache.Create(TestSupport.Name("local_ctor"), new SlabCacheOptions
@@ -236,94 +260,5 @@ public unsafe class LocalHandleTests
         {
             s_ctorThrown = e;
         }
-    }
-
-    [Theory]
-    [InlineData(1)]
-    [InlineData(8)]
-    [InlineData(64)]
-    [InlineData(100)]
-    [InlineData(192)]
-    [InlineData(1000)]
-    [InlineData(8192)]
-    [InlineData(8193)]
-    [InlineData(100_000)]
-    public void A_sized_free_frees_what_an_alloc_of_that_size_returned(int size)
-    {
-        var ptrs = new nint[64];
-        for (int round = 0; round < 3; round++)
-        {
-            for (int i = 0; i < ptrs.Length; i++)
-            {
-                ptrs[i] = (nint)Kmalloc.Alloc((nuint)size);
-                ((byte*)ptrs[i])[size - 1] = 0x5a;
-            }
-            Assert.Equal(ptrs.Length, new HashSet<nint>(ptrs).Count);
-            foreach (nint p in ptrs)
-                Kmalloc.Free((void*)p, (nuint)size);
-        }
-        void* q = Kmalloc.Alloc((nuint)size);
-        Kmalloc.Free(q, (nuint)size);
-        Assert.Throws<DoubleFreeException>(() => Kmalloc.Free(q, (nuint)size));
-    }
-
-    [Fact]
-    public void A_sized_free_with_a_size_larger_than_the_object_throws_and_frees_nothing()
-    {
-        void* p = Kmalloc.Alloc(100); // kmalloc-128
-        var e = Assert.Throws<ArgumentException>(() => Kmalloc.Free(p, 200));
-        Assert.Contains("kmalloc-128", e.Message);
-        Assert.Contains("Nothing was freed", e.Message);
-        Assert.Equal((nuint)128, Kmalloc.Ksize(p)); // still allocated
-        ((byte*)p)[127] = 1;
-        void* big = Kmalloc.Alloc(20_000);
-        Assert.Throws<ArgumentException>(() => Kmalloc.Free(big, 40_000));
-        Kmalloc.Free(big, 20_000);
-        Kmalloc.Free(p, 100);
-    }
-
-    [Fact]
-    public void A_sized_free_accepts_a_smaller_size_the_object_was_kept_for()
-    {
-        void* p = Kmalloc.Alloc(1000);             // kmalloc-1k
-        void* q = Kmalloc.Realloc(p, 10);          // krealloc keeps it
-        Assert.Equal((nint)p, (nint)q);
-        Kmalloc.Free(q, 10);                       // the size's class is kmalloc-16, the object's kmalloc-1k
-        Assert.Throws<DoubleFreeException>(() => Kmalloc.Free(q, 1000));
-    }
-
-    [Fact]
-    public void A_sized_free_refuses_a_pointer_of_another_cache_and_null_is_ignored()
-    {
-        using SlabCache<Item> cache = Make("sized_foreign");
-        Item* p = cache.Alloc();
-        var e = Assert.Throws<ArgumentException>(() => Kmalloc.Free(p, 48));
-        Assert.Contains(cache.Name, e.Message);
-        Kmalloc.Free(null, 48);
-        Kmalloc.Free(Kmalloc.ZeroSizePtr, 0);
-        Kmalloc.Free(Kmalloc.Alloc(0), 0);
-        cache.Free(p);
-        TestSupport.AssertBalanced(cache.Cache, 0);
-    }
-
-    [Fact]
-    public void The_kmalloc_handle_allocates_and_frees_every_size_class()
-    {
-        KmallocLocal local = Kmalloc.Local();
-        for (nuint size = 1; size <= 10_000; size += 37)
-        {
-            byte* a = (byte*)local.Alloc(size);
-            byte* b = (byte*)local.Alloc(size);
-            Assert.True(a != b);
-            Assert.True(Kmalloc.Ksize(a) >= size);
-            a[size - 1] = 1;
-            b[size - 1] = 2;
-            local.Free(a);
-            local.Free(b, size);
-        }
-        void* p = local.Alloc(64);
-        local.Free(p);
-        Assert.Throws<DoubleFreeException>(() => Kmalloc.Local().Free(p));
-        Assert.Throws<DoubleFreeException>(() => Kmalloc.Local().Free(p, 64));
     }
 }

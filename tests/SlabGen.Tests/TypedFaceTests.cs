@@ -33,6 +33,8 @@ public unsafe class TypedFaceTests
         Assert.False(typed.Contains((Rec*)((byte*)p + 8)));
         Assert.Equal(c.GetSlabInfo(), typed.GetSlabInfo());
         Assert.Equal(1, typed.GetStatistics().Allocations);
+        Assert.Equal(0, typed.Validate());
+        Assert.Contains(typed.GetLiveObjects(), o => o.Address == (nuint)p);
         typed.Free(p);
     }
 

@@ -39,16 +39,31 @@ internal readonly unsafe struct FastPath
     /// <summary>objects × (size − 2^64 mod size): the products of the slab's object offsets all fall below it.</summary>
     private readonly ulong _threshold;
 
+    /// <summary>
+    /// The tag of a debug cache's fast path: no magazine ever carries it (tags are 0 to <see cref="Magazine.MaxTag"/>, with at
+    /// most the locked and retired bits), so its allocation fast path always falls to the slow path.
+    /// </summary>
+    public const int NoMagazineTag = -1;
+
+    /// <summary>
+    /// The fast path of a cache laid out by <paramref name="layout"/>. A debug cache's (<see cref="SlabLayout.Debug"/>)
+    /// never succeeds: its tag is <see cref="NoMagazineTag"/> and its object test is false for every offset (threshold
+    /// 0), so every operation reaches a slow path, which takes the checked one. The other caches' inlined code is the
+    /// same either way; only these two values differ.
+    /// </summary>
     public FastPath(int slot, int tag, in SlabLayout layout, ulong random)
     {
+        // The object test counts slots from the slab's first byte: only a debug layout has a left red zone, and a
+        // debug cache's test is off (IsDebugObject, which counts from base + RedLeftPad, stands in for it).
+        System.Diagnostics.Debug.Assert(layout.Debug || layout.RedLeftPad == 0, "a left red zone outside a debug layout");
         Slot = slot;
-        Tag = tag;
+        Tag = layout.Debug ? NoMagazineTag : tag;
         _slabMask = (nuint)layout.SlabBytes - 1;
         Fp = new FreePointer(random, layout.Offset, layout.SlabBytes);
         UInt128 twoTo64 = (UInt128)1 << 64;
         ulong size = (ulong)layout.Size;
         _multiplier = (ulong)(twoTo64 / size) + 1;
-        _threshold = (ulong)layout.ObjectsPerSlab * (size - (ulong)(twoTo64 % size));
+        _threshold = layout.Debug ? 0 : (ulong)layout.ObjectsPerSlab * (size - (ulong)(twoTo64 % size));
     }
 
     /// <summary>
@@ -204,7 +219,7 @@ internal readonly unsafe struct FastPath
 
     /// <summary>
     /// <see cref="IsObject"/> for a pointer at offset <paramref name="off"/> of the reserve whose page the caller has
-    /// already found this cache to own. Always false for <see cref="Never"/>.
+    /// already found this cache to own. Always false for <see cref="Never"/> and for a debug cache.
     /// </summary>
     /// <remarks>
     /// One multiply and one compare test "a multiple of the size, below the slab's object count" at once (Lemire,

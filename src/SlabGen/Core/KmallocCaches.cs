@@ -63,6 +63,7 @@ internal static class KmallocCaches
             Size = size,
             Flags = SlabFlags.Panic,
             Permanent = true, // kmalloc caches live as long as the process
+            Kmalloc = true,
         });
     }
 }

@@ -55,6 +55,13 @@ internal sealed unsafe partial class KmemCacheNode(SlabCache cache, int id, int 
     /// <summary>Full magazines taken from and given to the depot (SLUB's <c>barn_get</c> and <c>barn_put</c> stats).</summary>
     public long DepotGet, DepotPut;
 
+    /// <summary>
+    /// SLAB's STATS for the statistics variant of slabinfo, kept under the list lock: objects handed out of the slabs
+    /// (<c>num_allocations</c>), the most objects in use at once (<c>high_mark</c>), the most free objects the slabs held
+    /// (<c>max_freeable</c>).
+    /// </summary>
+    public long ListAllocs, HighMark, MaxFreeable;
+
     public int TotalSlabs => NrPartial + NrFull + NrFree + NrQuarantined;
 
     private SlabLayout Layout => Cache.Layout;
@@ -221,6 +228,7 @@ internal sealed unsafe partial class KmemCacheNode(SlabCache cache, int id, int 
         slab->InUse = (ushort)(inUse + i);
         ac->Avail += i;
         FreeObjects -= i;
+        CountListAllocs(i);
         if (what != null)
             Quarantine(slab, damage, damaged, found, what);
         return i;
@@ -291,8 +299,19 @@ internal sealed unsafe partial class KmemCacheNode(SlabCache cache, int id, int 
                 ListAdd(slab, list);
             }
         }
+        if (FreeObjects > MaxFreeable)
+            MaxFreeable = FreeObjects;
         while (FreeObjects > FreeLimit && SlabsFree != null)
             DetachFreeSlab(ref destroy);
+    }
+
+    /// <summary>Counts <paramref name="objects"/> handed out of the slabs and the high-water mark of objects in use (<c>STATS_INC_ALLOCED</c>, <c>STATS_SET_HIGH</c>). Caller holds the list lock.</summary>
+    private void CountListAllocs(int objects)
+    {
+        ListAllocs += objects;
+        long active = (long)(NrPartial + NrFull + NrFree) * Layout.ObjectsPerSlab - FreeObjects;
+        if (active > HighMark)
+            HighMark = active;
     }
 
     /// <summary>The cases <see cref="FreeBlock"/> does not put on a freelist. Caller holds the list lock.</summary>
@@ -346,6 +365,8 @@ internal sealed unsafe partial class KmemCacheNode(SlabCache cache, int id, int 
         while (list != null)
         {
             Slab* next = list->Next;
+            if ((Layout.DebugFlags & SlabFlags.ConsistencyChecks) != 0)
+                CheckObjectsOfFreeSlab(list); // free_slab's debug checks; repaired, the slab still goes back
             FreeSlabCheck check = CheckFreeSlab(list);
             if (check.Intact)
             {
@@ -413,10 +434,20 @@ internal sealed unsafe partial class KmemCacheNode(SlabCache cache, int id, int 
         };
         if (obj != null)
             info.Add($"Object 0x{(nuint)obj:x} @offset={obj - slab->Base} fp=0x{(nuint)Cache.Fast.Fp.Decode(obj, found):x} (free pointer word 0x{found:x16} at +{Layout.Offset})");
-        SlabErrors.Report(Cache.Name, kind, (nuint)slab->Base, (nuint)obj, summary, info.ToArray(),
+        SlabErrors.Report(Cache, kind, (nuint)slab->Base, (nuint)obj, summary, info.ToArray(),
             slab->List == SlabList.Quarantined ? "The slab was isolated already" : "Isolating the slab: none of its objects will be handed out again");
+        Isolate(slab);
+    }
+
+    /// <summary>
+    /// The list half of <see cref="Quarantine"/>, for a caller that reported the damage itself: the slab goes to the
+    /// quarantine list with its freelist dropped. False when it was there already. Caller holds the list lock.
+    /// </summary>
+    public bool Isolate(Slab* slab)
+    {
+        ListLock.AssertHeld();
         if (slab->List == SlabList.Quarantined)
-            return;
+            return false;
         if (slab->List != SlabList.None)
             ListDel(slab);
         slab->Freelist = null;
@@ -425,6 +456,7 @@ internal sealed unsafe partial class KmemCacheNode(SlabCache cache, int id, int 
         // The slab's own count may be what was damaged, so the free-object count is summed again from the slabs still
         // in service rather than adjusted by it.
         FreeObjects = CountFreeObjects();
+        return true;
     }
 
     /// <summary>

@@ -45,6 +45,7 @@ internal sealed unsafe class MagazineRegistry(SlabCache cache)
     /// </summary>
     public Magazine* Own()
     {
+        System.Diagnostics.Debug.Assert(!_cache.IsDebug, $"slab cache '{_cache.Name}': a debug cache has no magazines");
         int slot = _cache.Fast.Slot;
         Magazine* old = ThreadMagazines.Get(slot);
         if (old != null)

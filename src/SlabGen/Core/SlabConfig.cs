@@ -13,8 +13,7 @@ namespace SlabGen.Core;
 /// </summary>
 /// <remarks>
 /// A new setting is one property here, read in the constructor with <see cref="ReadBool"/>, <see cref="ReadInt"/> or
-/// another parser passed to <see cref="Read{T}"/>, and one row in docs/configuration.md. The names
-/// <c>SLABGEN_DEBUG</c> / <c>SlabGen.Debug</c> are kept for debug switches.
+/// another parser passed to <see cref="Read{T}"/>, and one row in docs/configuration.md.
 /// </remarks>
 internal sealed class SlabConfig
 {
@@ -32,6 +31,8 @@ internal sealed class SlabConfig
     public const string PressureMediumProperty = "SlabGen.PressureMediumPercent";
     public const string PressureHighVariable = "SLABGEN_PRESSURE_HIGH_PERCENT";
     public const string PressureHighProperty = "SlabGen.PressureHighPercent";
+    public const string DebugVariable = "SLABGEN_DEBUG";
+    public const string DebugProperty = "SlabGen.Debug";
 
     /// <summary><c>REAPTIMEOUT_AC</c>: two seconds.</summary>
     public const int DefaultReapIntervalMs = 2000;
@@ -70,6 +71,7 @@ internal sealed class SlabConfig
         }
         PressureMediumPercent = medium;
         PressureHighPercent = high;
+        Debug = ReadDebug();
     }
 
     /// <summary>The settings of this process, read from the environment and the runtimeconfig on first use.</summary>
@@ -108,6 +110,13 @@ internal sealed class SlabConfig
     /// <summary>High pressure from this percentage of the GC's high memory load threshold.</summary>
     public int PressureHighPercent { get; }
 
+    /// <summary>
+    /// The debug switches in <c>slab_debug=</c> syntax: <c>SLABGEN_DEBUG</c>, else <c>SlabGen.Debug</c>, else none
+    /// (docs/debugging.md). Unlike the other settings an empty value counts: it is the bare <c>slab_debug</c>, full
+    /// debugging for every cache.
+    /// </summary>
+    public SlabDebugOptions Debug { get; }
+
     /// <summary>A switch: 0/1/true/false in any case, surrounding blanks ignored.</summary>
     internal static bool TryParseBool(string text, out bool value)
     {
@@ -139,6 +148,27 @@ internal sealed class SlabConfig
             (string text, out int v) => TryParseInt(text, min, max, out v));
 
     private delegate bool Parser<T>(string text, out T value);
+
+    /// <summary><see cref="Debug"/>: the variable if it is set (even to nothing), else the property if it is set, each skipped with a report when it does not parse.</summary>
+    private SlabDebugOptions ReadDebug()
+    {
+        string? text = _environment(DebugVariable);
+        if (text != null)
+        {
+            if (SlabDebugOptions.TryParse(text, out SlabDebugOptions options, out string? problem))
+                return options;
+            Report($"SlabGen: ignoring {DebugVariable}={Quote(text)}: {problem}; expected {SlabDebugOptions.Expected}.");
+        }
+        object? data = _properties(DebugProperty);
+        if (data != null)
+        {
+            string propertyText = data.ToString() ?? "";
+            if (SlabDebugOptions.TryParse(propertyText, out SlabDebugOptions options, out string? problem))
+                return options;
+            Report($"SlabGen: ignoring the runtimeconfig property {DebugProperty}={Quote(propertyText)}: {problem}; expected {SlabDebugOptions.Expected}.");
+        }
+        return SlabDebugOptions.None;
+    }
 
     /// <summary>The environment variable, else the runtimeconfig property, else <paramref name="fallback"/>; each bad value is reported and skipped.</summary>
     private T Read<T>(string variable, string? property, T fallback, string expected, Parser<T> parse)
