@@ -233,6 +233,7 @@ public sealed unsafe partial class SlabCache : IDisposable
         if (!CacheChain.TryReserveSlot(out int slot, out int tag))
             return Fail(name, options, $"{CacheChain.MaxCaches - 1} caches are live already");
         SlabCache? cache = null;
+        bool installed;
         try
         {
             bool pinned = requested != null || !(options.AutoTune ?? SlabConfig.Current.AutoTune);
@@ -241,14 +242,9 @@ public sealed unsafe partial class SlabCache : IDisposable
             Tunables initial = requested ?? (CacheChain.State == SlabState.Full
                 ? Tunables.ForSize(layout.Size, topology.CpuCount)
                 : Tunables.Boot);
-            if (!cache.TryInstallArrays(initial))
-            {
-                cache.Unmake();
-                cache = null;
-                CacheChain.UnreserveSlot(slot);
-                return Fail(name, options, "out of memory for its per-CPU arrays");
-            }
-            CacheChain.Add(cache);
+            installed = cache.TryInstallArrays(initial);
+            if (installed)
+                CacheChain.Add(cache);
         }
         catch
         {
@@ -256,6 +252,13 @@ public sealed unsafe partial class SlabCache : IDisposable
             cache?.Unmake();
             CacheChain.UnreserveSlot(slot);
             throw;
+        }
+        if (!installed)
+        {
+            // Given back here, outside the try: Fail may throw, and the slot must go back exactly once.
+            cache.Unmake();
+            CacheChain.UnreserveSlot(slot);
+            return Fail(name, options, "out of memory for its per-CPU arrays");
         }
         CacheChain.FirstCacheMade();
         return cache;

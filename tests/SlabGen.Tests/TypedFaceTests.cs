@@ -104,6 +104,7 @@ public unsafe class TypedFaceTests
     public void Create_throws_instead_of_returning_null_when_the_cache_cannot_be_made()
     {
         string name = TestSupport.Name("face_fail");
+        CacheChain.EnsureUp(); // the kmalloc caches exist before the failure is armed
         InvalidOperationException e;
         using (FaultInjection.FailAfter(1)) // the constructor's slots succeed, the first array fails
             e = Assert.Throws<InvalidOperationException>(() => SlabCache<Rec>.Create(name));

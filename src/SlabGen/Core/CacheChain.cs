@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Threading;
 
@@ -40,6 +41,8 @@ internal static class CacheChain
     private static readonly List<SlabCache> s_chain = new();
     private static readonly SlabCache?[] s_bySlot = new SlabCache?[MaxCaches];
     private static readonly Stack<int> s_freeSlots = new();
+    /// <summary>Slots reserved or in use: a slot goes back to <see cref="s_freeSlots"/> once, never twice.</summary>
+    private static readonly bool[] s_slotTaken = new bool[MaxCaches];
     private static int s_nextSlot = 1;
     private static int s_nextTag;
     private static volatile SlabState s_state = SlabState.Down;
@@ -105,11 +108,25 @@ internal static class CacheChain
             slot = 0;
             return false;
         }
+        System.Diagnostics.Debug.Assert(!s_slotTaken[slot], $"cache slot {slot} was free and taken at once");
+        s_slotTaken[slot] = true;
         return true;
     }
 
-    /// <summary>Returns a slot that <see cref="Add"/> never used.</summary>
-    public static void UnreserveSlot(int slot) => s_freeSlots.Push(slot);
+    /// <summary>Returns a slot that <see cref="Add"/> never used. Caller holds <see cref="Mutex"/>.</summary>
+    public static void UnreserveSlot(int slot) => FreeSlot(slot);
+
+    /// <summary>
+    /// Puts a slot back on the free list. A slot given back twice would be handed to two live caches at once, whose
+    /// magazines would then share one entry of every thread's table: that is refused, whatever the caller's path.
+    /// </summary>
+    private static void FreeSlot(int slot)
+    {
+        if (!s_slotTaken[slot])
+            throw new InvalidOperationException($"SlabGen: cache slot {slot} is given back twice (an allocator bug); it stays out of use.");
+        s_slotTaken[slot] = false;
+        s_freeSlots.Push(slot);
+    }
 
     /// <summary>Links <paramref name="cache"/> at the end of the chain. Caller holds <see cref="Mutex"/>.</summary>
     public static void Add(SlabCache cache)
@@ -123,7 +140,7 @@ internal static class CacheChain
     {
         s_chain.Remove(cache);
         Volatile.Write(ref s_bySlot[cache.Slot], null);
-        s_freeSlots.Push(cache.Slot);
+        FreeSlot(cache.Slot);
     }
 
     /// <summary>The chain in creation order. Caller holds <see cref="Mutex"/>.</summary>
