@@ -20,6 +20,9 @@ public sealed unsafe partial class SlabCache
     /// <summary>The largest <see cref="Limit"/> load can grow this cache to: a magazine of 128 KiB of objects (at most 4,096).</summary>
     public int AutoMaxLimit => _tuner.MaxLimit;
 
+    /// <summary>The cache's magazine tuner (for tests: its clock and whether a grow is queued).</summary>
+    internal MagazineTuner Tuner => _tuner;
+
     /// <summary>
     /// A slow path found this thread's magazine empty or full: counts the exchange, and queues a grow when the
     /// exchanges come in a burst (<see cref="MagazineTuner.NoteExchange"/>).

@@ -15,8 +15,19 @@ namespace SlabGen.Tests;
 /// </summary>
 public unsafe class AutoTuneTests
 {
+    /// <summary>
+    /// An auto-tuned cache whose tuner's clock stands still, so that every <see cref="MagazineTuner.GrowExchanges"/>
+    /// exchanges after the first fall within the window however slowly a loaded machine runs the test.
+    /// </summary>
     private static SlabCache Make(string prefix, int size = 64, bool autoTune = true)
-        => SlabCache.Create(TestSupport.Name(prefix), new SlabCacheOptions { Size = size, AutoTune = autoTune, Flags = SlabFlags.Panic })!;
+    {
+        SlabCache cache = SlabCache.Create(TestSupport.Name(prefix), new SlabCacheOptions { Size = size, AutoTune = autoTune, Flags = SlabFlags.Panic })!;
+        cache.Tuner.Clock = static () => FrozenNow;
+        return cache;
+    }
+
+    /// <summary>A time far from 0 (the tuner's "no window yet").</summary>
+    private const long FrozenNow = 1L << 40;
 
     /// <summary>Allocates <paramref name="count"/> stamped objects, checks the stamps and frees them all: a burst that overflows a small magazine.</summary>
     private static void Burst(SlabCache cache, int count, HashSet<nint>? distinct = null)
@@ -145,7 +156,8 @@ public unsafe class AutoTuneTests
             Burst(off, 1024);
             Burst(tuned, 1024);
         }
-        Thread.Sleep(50); // a grow, had one been queued, would have run by now
+        foreach (SlabCache c in new[] { given, off, tuned })
+            WaitForNoGrowQueued(c); // none was queued: a pinned tuner never asks
         Assert.Equal(16, given.Limit);
         Assert.Equal(Tunables.LimitFor(64), off.Limit);
         Assert.Equal(40, tuned.Limit);
@@ -204,7 +216,8 @@ public unsafe class AutoTuneTests
     [Fact]
     public void The_tuner_asks_for_a_grow_only_for_a_burst_of_exchanges_within_the_window()
     {
-        var tuner = new MagazineTuner(tableLimit: 120, maxLimit: 2048, pinned: false);
+        long now = FrozenNow;
+        var tuner = new MagazineTuner(tableLimit: 120, maxLimit: 2048, pinned: false) { Clock = () => now };
         int asks = 0;
         for (int i = 0; i < MagazineTuner.GrowExchanges; i++)
             asks += tuner.NoteExchange(120) ? 1 : 0;
@@ -223,12 +236,12 @@ public unsafe class AutoTuneTests
         Assert.Equal(new Tunables(2048, 1024, 8), tuner.Grown(new Tunables(1500, 750, 8)));
         Assert.Null(tuner.Grown(new Tunables(2048, 1024, 8)));
 
-        var slow = new MagazineTuner(120, 2048, pinned: false);
+        var slow = new MagazineTuner(120, 2048, pinned: false) { Clock = () => now };
         for (int burst = 0; burst < 3; burst++)
         {
             for (int i = 0; i < MagazineTuner.GrowExchanges; i++)
                 Assert.False(slow.NoteExchange(120));
-            Thread.Sleep(TimeSpan.FromTicks(Math.Max(1, 3 * MagazineTuner.GrowWindow * TimeSpan.TicksPerSecond / Stopwatch.Frequency)));
+            now += MagazineTuner.GrowWindow + 1; // each burst just outside the last one's window
         }
 
         var pinned = new MagazineTuner(120, 2048, pinned: true);
@@ -268,15 +281,11 @@ public unsafe class AutoTuneTests
     /// <summary>Waits (bounded) until a grow queued by the last bursts has run, so the limit holds still.</summary>
     private static void WaitForNoGrowQueued(SlabCache cache)
     {
-        int last = -1;
         var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < TimeSpan.FromSeconds(10))
+        while (cache.Tuner.GrowQueued)
         {
-            Thread.Sleep(20);
-            if (cache.Limit == last)
-                return;
-            last = cache.Limit;
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), "a queued grow did not run within 30 s");
+            Thread.Sleep(5);
         }
-        Assert.Fail("the limit kept changing for 10 s");
     }
 }

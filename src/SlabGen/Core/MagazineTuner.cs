@@ -43,6 +43,12 @@ internal sealed class MagazineTuner(int tableLimit, int maxLimit, bool pinned)
     private int _idlePasses;
     private long _grows, _shrinks;
 
+    /// <summary>The clock bursts are timed by (<see cref="Stopwatch.GetTimestamp"/>); read once per <see cref="GrowExchanges"/> exchanges. Tests freeze it.</summary>
+    internal System.Func<long> Clock = Stopwatch.GetTimestamp;
+
+    /// <summary>True from the exchange that queued a grow until the grow has run.</summary>
+    public bool GrowQueued => Volatile.Read(ref _growQueued) != 0;
+
     /// <summary>True when the tunables were given explicitly (at creation or by <see cref="SlabCache.Tune"/>): no resizing.</summary>
     public bool Pinned => _pinned;
 
@@ -66,7 +72,7 @@ internal sealed class MagazineTuner(int tableLimit, int maxLimit, bool pinned)
             return false;
         if (Interlocked.Increment(ref _exchanges) % GrowExchanges != 0)
             return false;
-        long now = Stopwatch.GetTimestamp();
+        long now = Clock();
         long start = Interlocked.Exchange(ref _windowStart, now);
         return now - start <= GrowWindow && Interlocked.CompareExchange(ref _growQueued, 1, 0) == 0;
     }
