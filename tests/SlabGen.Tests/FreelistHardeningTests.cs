@@ -17,7 +17,7 @@ namespace SlabGen.Tests;
 public unsafe class FreelistHardeningTests
 {
     /// <summary>Reports for one cache, collected from <see cref="SlabAllocator.ErrorReported"/> while the scope lives.</summary>
-    private sealed class Reports : IDisposable
+    internal sealed class Reports : IDisposable
     {
         private readonly string _cache;
         private readonly ConcurrentQueue<SlabError> _seen = new();
@@ -57,7 +57,7 @@ public unsafe class FreelistHardeningTests
         return seen.ToArray();
     }
 
-    private static ulong* Word(SlabCache cache, nint obj) => (ulong*)((byte*)obj + cache.FreePointerOffset);
+    internal static ulong* Word(SlabCache cache, nint obj) => (ulong*)((byte*)obj + cache.FreePointerOffset);
 
     /// <summary>A cache with one slab partly in use (kept) and <paramref name="victim"/> freed back onto that slab's freelist.</summary>
     private static (SlabCache Cache, nint Keep, nint Victim) OneObjectOnAFreelist(string name)
@@ -259,12 +259,20 @@ public unsafe class FreelistHardeningTests
         Assert.True(inUse > 0);
         TestSupport.FreeAll(cache, AllocChecked(cache, 200, p));
     }
+}
 
+/// <summary>
+/// Damage done to a shared kmalloc cache: the test runs alone, so that no other test's allocation takes the damaged
+/// object first or another test's frees serve its allocations.
+/// </summary>
+[Collection(SerialCollection.Name)]
+public unsafe class KmallocFreelistHardeningTests
+{
     [Fact]
     public void A_kmalloc_freelist_overwrite_never_returns_an_address_outside_its_class()
     {
         SlabCache kmalloc2k = Kmalloc.CacheFor(2048);
-        using var reports = new Reports(kmalloc2k.Name);
+        using var reports = new FreelistHardeningTests.Reports(kmalloc2k.Name);
         var held = new List<nint>();
         for (int i = 0; i < 64; i++)
             held.Add((nint)Kmalloc.Alloc(2000));
@@ -272,7 +280,7 @@ public unsafe class FreelistHardeningTests
         held.RemoveAt(held.Count - 1);
         Kmalloc.Free((void*)victim);
         kmalloc2k.Shrink();
-        *Word(kmalloc2k, victim) = (ulong)(nint)(&victim); // aim at the stack
+        *FreelistHardeningTests.Word(kmalloc2k, victim) = (ulong)(nint)(&victim); // aim at the stack
         for (int i = 0; i < 200; i++)
         {
             nint p = (nint)Kmalloc.Alloc(2000);
