@@ -147,6 +147,10 @@ public class DiagnosticTests
             using SlabGen;
             [SlabCache(Flags = {|SLAB014:SlabFlags.Merge | SlabFlags.NoMerge|})] public partial struct Packet { public int A; }
             """ },
+        new object[] { "SLAB014 merge with a debug flag", """
+            using SlabGen;
+            [SlabCache(Flags = {|SLAB014:SlabFlags.Merge | SlabFlags.RedZone|})] public partial struct Packet { public int A; }
+            """ },
         new object[] { "SLAB014 merge with HwCacheAlign", """
             using SlabGen;
             [SlabCache(Flags = {|SLAB014:SlabFlags.Merge | SlabFlags.HwCacheAlign|})] public partial struct Packet { public int A; }
