@@ -30,6 +30,9 @@ public static class Results
         ["SlabGenLocal"] = "SlabGen SlabCache<T>.Local()",
         ["SlabGenNoTune"] = "SlabGen SlabCache, no Tune",
         ["SlabGenWhileTuning"] = "SlabGen SlabCache, Tune in a loop",
+        ["SlabGenDebugF"] = "SlabGen debug cache, F",
+        ["SlabGenDebugFZP"] = "SlabGen debug cache, F Z P",
+        ["SlabGenDebugFZPU"] = "SlabGen debug cache, F Z P U",
         ["ArrayPoolShared"] = "ArrayPool<byte>.Shared",
         ["ObjectPoolDefault"] = "ObjectPool<T> (DefaultObjectPool)",
         ["GcNew"] = "GC new",
@@ -60,6 +63,7 @@ public static class Results
         ["LarsonBenchmarks"] = (8, "Larson: 2 threads x 5,000 blocks of 8..999 B, threads exit and hand on their blocks (per free+alloc over both)"),
         ["TuneUnderLoadBenchmarks"] = (9, "Tune while two threads allocate (64 B, per pair)"),
         ["PipeBenchmarks"] = (10, "Pipe on each MemoryPool, write and read one message (per message)"),
+        ["DebugBenchmarks"] = (11, "slab_debug: hot 64 B pair on a debug cache"),
     };
 
     public static string PeerName(string method) => Peers.TryGetValue(method, out string? name) ? name : method;
