@@ -276,12 +276,22 @@ public unsafe class KmallocFreelistHardeningTests
         var held = new List<nint>();
         for (int i = 0; i < 64; i++)
             held.Add((nint)Kmalloc.Alloc(2000));
-        nint victim = held[^1];
-        held.RemoveAt(held.Count - 1);
+        // The victim shares its slab with an object still held: a slab left with no object in use would go back to the
+        // page source at the Shrink below, and the damage with it.
+        nint slabMask = ~((nint)kmalloc2k.Layout.SlabBytes - 1);
+        int v = held.FindIndex(p => held.Exists(q => q != p && (q & slabMask) == (p & slabMask)));
+        Assert.True(v >= 0, "64 objects of 2 KiB share no slab");
+        nint victim = held[v];
+        held.RemoveAt(v);
         Kmalloc.Free((void*)victim);
         kmalloc2k.Shrink();
         *FreelistHardeningTests.Word(kmalloc2k, victim) = (ulong)(nint)(&victim); // aim at the stack
-        for (int i = 0; i < 200; i++)
+        // Every free slot on the slabs is taken before a slab is grown, so this many allocations reach the victim,
+        // however many free slots earlier tests left in the cache's partial slabs.
+        SlabInfoRow row = kmalloc2k.GetSlabInfo();
+        long allocations = row.NumObjs - row.ActiveObjs + row.ObjPerSlab;
+        Assert.InRange(allocations, 1, 1_000_000);
+        for (long i = 0; i < allocations; i++)
         {
             nint p = (nint)Kmalloc.Alloc(2000);
             Assert.True(kmalloc2k.Contains((void*)p));
