@@ -136,16 +136,7 @@ internal sealed unsafe partial class KmemCacheNode
                     slab->InUse--;
                 return;
             }
-            *word = fp.Encode(obj, slab->Freelist != null ? slab->Freelist : fp.End(obj));
-            slab->Freelist = obj;
-            slab->InUse--;
-            FreeObjects++;
-            SlabList list = slab->InUse == 0 ? SlabList.Free : SlabList.Partial;
-            if (slab->List != list)
-            {
-                ListDel(slab);
-                ListAdd(slab, list);
-            }
+            LinkFree(slab, obj, word, fp);
             if (FreeObjects > MaxFreeable)
                 MaxFreeable = FreeObjects;
             while (FreeObjects > FreeLimit && SlabsFree != null)

@@ -287,22 +287,31 @@ internal sealed unsafe partial class KmemCacheNode(SlabCache cache, int id, int 
                 FreeBlockDamaged(slab, obj, *word);
                 continue;
             }
-            *word = fp.Encode(obj, slab->Freelist != null ? slab->Freelist : fp.End(obj));
-            slab->Freelist = obj;
-            slab->InUse--;
-            FreeObjects++;
-            // Re-file the slab only when its list changes: full -> partial, or -> free.
-            SlabList list = slab->InUse == 0 ? SlabList.Free : SlabList.Partial;
-            if (slab->List != list)
-            {
-                ListDel(slab);
-                ListAdd(slab, list);
-            }
+            LinkFree(slab, obj, word, fp);
         }
         if (FreeObjects > MaxFreeable)
             MaxFreeable = FreeObjects;
         while (FreeObjects > FreeLimit && SlabsFree != null)
             DetachFreeSlab(ref destroy);
+    }
+
+    /// <summary>
+    /// Puts a checked object back on its slab's freelist (the body of <c>free_block</c>'s loop) and re-files the slab
+    /// only when its list changes: full to partial, or to free. Caller holds the list lock.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private void LinkFree(Slab* slab, byte* obj, ulong* word, in FreePointer fp)
+    {
+        *word = fp.Encode(obj, slab->Freelist != null ? slab->Freelist : fp.End(obj));
+        slab->Freelist = obj;
+        slab->InUse--;
+        FreeObjects++;
+        SlabList list = slab->InUse == 0 ? SlabList.Free : SlabList.Partial;
+        if (slab->List != list)
+        {
+            ListDel(slab);
+            ListAdd(slab, list);
+        }
     }
 
     /// <summary>Counts <paramref name="objects"/> handed out of the slabs and the high-water mark of objects in use (<c>STATS_INC_ALLOCED</c>, <c>STATS_SET_HIGH</c>). Caller holds the list lock.</summary>
