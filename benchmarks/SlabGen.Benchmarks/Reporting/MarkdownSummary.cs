@@ -7,7 +7,7 @@ using SlabGen.Benchmarks.Infrastructure;
 
 namespace SlabGen.Benchmarks.Reporting;
 
-/// <summary>The run as markdown: machine, command, medians and ratios per scenario, memory, and the issue's targets.</summary>
+/// <summary>The run as markdown: machine, command, medians and ratios per scenario, memory, and the performance goals.</summary>
 public static class MarkdownSummary
 {
     public static string Build(RunInfo run, IReadOnlyList<ScenarioResult> scenarios, IReadOnlyList<MemoryResult>? memory,
@@ -64,9 +64,9 @@ public static class MarkdownSummary
         }
         if (targets.Count > 0)
         {
-            sb.AppendLine("## Targets (issue 5)");
+            sb.AppendLine("## Goals");
             sb.AppendLine();
-            sb.AppendLine("| Target | Measured | Met |");
+            sb.AppendLine("| Goal | Measured | Met |");
             sb.AppendLine("|---|---|---|");
             foreach (TargetCheck t in targets)
                 sb.AppendLine($"| {Escape(t.Target)} | {t.Measured} | {(t.Met switch { true => "yes", false => "**no**", null => "-" })} |");
