@@ -191,10 +191,7 @@ public class SlabHandleTests
         }
         for (int i = 0; i < 1000; i++)
             Round();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 10_000; i++)
-            Round();
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        TestSupport.AssertNoManagedAllocation(Round, 10_000);
         TestSupport.AssertBalanced(cache.Cache, 0);
     }
 }

@@ -308,11 +308,7 @@ public class SlabMemoryPoolTests
         }
         for (int i = 0; i < 2000; i++)
             Round(); // owners made, the queue's segment grown, the cache's magazine installed
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 10_000; i++)
-            Round();
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        Assert.Equal(0, allocated);
+        TestSupport.AssertNoManagedAllocation(Round, 10_000);
         Assert.Equal(0, pool.Rented);
         Assert.True(pool.Owners <= held.Length + 1 + SlabMemoryPool.DefaultQuarantine, $"{pool.Owners} owners");
     }

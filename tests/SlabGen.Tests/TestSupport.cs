@@ -96,6 +96,27 @@ internal static class TestSupport
     /// <summary>The node whose lists own <paramref name="obj"/>'s slab.</summary>
     public static unsafe int NodeOfObject(SlabCache cache, void* obj) => PageAlloc.PageSource.VirtToSlab(obj, cache.Order)->Node;
 
+    /// <summary>
+    /// Asserts that <paramref name="rounds"/> calls of <paramref name="round"/> allocate no managed memory on this thread,
+    /// in at least one of three windows. A window may see a one-time allocation of the runtime's own (a
+    /// <see cref="System.Threading.Lock"/> makes its wait event the first time it is contended, say by a reap pass);
+    /// an allocation per round shows in every window.
+    /// </summary>
+    public static void AssertNoManagedAllocation(Action round, int rounds)
+    {
+        var windows = new long[3];
+        for (int w = 0; w < windows.Length; w++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < rounds; i++)
+                round();
+            windows[w] = GC.GetAllocatedBytesForCurrentThread() - before;
+            if (windows[w] == 0)
+                return;
+        }
+        Assert.Fail($"{rounds} rounds allocated managed memory in every window: {string.Join(", ", windows)} bytes");
+    }
+
     /// <summary>Everything the caching layers hold, plus the slab state, must add up to the live objects.</summary>
     public static void AssertBalanced(SlabCache cache, long live)
     {
