@@ -40,9 +40,6 @@ public sealed unsafe class SlabMemoryPool : MemoryPool<byte>
     /// <summary>Returned owners, oldest first.</summary>
     private readonly ConcurrentQueue<SlabMemoryBlock> _free = new();
 
-    /// <summary>Owners in <see cref="_free"/> not yet claimed by a rent (counted after the enqueue, claimed before the dequeue).</summary>
-    private int _freeCount;
-
     /// <summary>Owners alive: rented, or waiting in <see cref="_free"/>.</summary>
     private long _owners;
 
@@ -117,7 +114,7 @@ public sealed unsafe class SlabMemoryPool : MemoryPool<byte>
     public string Name => Cache.Name;
 
     /// <summary>Blocks rented and not yet returned. Exact when no other thread is renting or returning.</summary>
-    public long Rented => Math.Max(0, Volatile.Read(ref _owners) - Volatile.Read(ref _freeCount));
+    public long Rented => Math.Max(0, Volatile.Read(ref _owners) - _free.Count);
 
     /// <summary>Owner objects the pool has made and still holds or has out: the most ever rented at once, plus the quarantine.</summary>
     public long Owners => Volatile.Read(ref _owners);
@@ -164,9 +161,11 @@ public sealed unsafe class SlabMemoryPool : MemoryPool<byte>
     /// <summary>A waiting owner once more than the quarantine are waiting, else a new one.</summary>
     private SlabMemoryBlock TakeOwner()
     {
-        if (Interlocked.Decrement(ref _freeCount) >= _quarantine && _free.TryDequeue(out SlabMemoryBlock? owner))
+        // Either path ends in an interlocked operation (the dequeue's, or the count's), which orders it before the
+        // caller's read of _disposed. Two threads may both see one owner more than the quarantine and both dequeue:
+        // the quarantine is a delay before reuse, and one owner fewer in it for a moment keeps it one.
+        if (_free.Count > _quarantine && _free.TryDequeue(out SlabMemoryBlock? owner))
             return owner;
-        Interlocked.Increment(ref _freeCount);
         Interlocked.Increment(ref _owners);
         return new SlabMemoryBlock(this);
     }
@@ -175,7 +174,6 @@ public sealed unsafe class SlabMemoryPool : MemoryPool<byte>
     internal void ReturnOwner(SlabMemoryBlock owner)
     {
         _free.Enqueue(owner);
-        Interlocked.Increment(ref _freeCount);
     }
 
     /// <summary>Destroys the pool's slab cache; the shared pool ignores it.</summary>
