@@ -17,39 +17,20 @@ namespace SlabGen;
 /// </remarks>
 public readonly unsafe ref struct SlabLocal<T> where T : unmanaged
 {
-    private readonly FastPath _fast;
-    private readonly nint* _table;
-    private readonly SlabCache? _cache; // null in a default handle
+    private readonly SlabLocal _local; // the untyped handle: this one only types its pointers
 
-    internal SlabLocal(SlabCache cache)
-    {
-        _cache = cache;
-        _fast = cache.Fast;
-        _table = ThreadMagazines.Table();
-    }
+    internal SlabLocal(SlabCache cache) => _local = new SlabLocal(cache);
 
     /// <summary>The cache this handle allocates from.</summary>
-    public SlabCache Cache => _cache ?? throw SlabLocal.Unbound();
+    public SlabCache Cache => _local.Cache;
 
     /// <summary>Allocates an object (<c>kmem_cache_alloc</c>) from this thread's magazine.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public T* Alloc()
-    {
-        void* obj = _fast.TryAlloc(_table);
-        return (T*)(obj != null ? obj : SlabLocal.AllocSlow(_cache));
-    }
+    public T* Alloc() => (T*)_local.Alloc();
 
     /// <summary>Frees an object (<c>kmem_cache_free</c>) into this thread's magazine; null is ignored.</summary>
     /// <exception cref="System.ArgumentException"><paramref name="obj"/> is not an object of this cache, or was never handed out.</exception>
     /// <exception cref="DoubleFreeException"><paramref name="obj"/> is already free; nothing changed.</exception>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Free(T* obj)
-    {
-        if (obj == null)
-            return;
-        if (!_fast.IsObject(obj))
-            SlabLocal.NotOnFastPath(_cache, obj);
-        if (!_fast.TryFree(_table, obj))
-            _cache!.FreeSlow(obj); // the object test passed or NotOnFastPath returned: the handle is bound
-    }
+    public void Free(T* obj) => _local.Free(obj);
 }
