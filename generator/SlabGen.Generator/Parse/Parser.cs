@@ -295,9 +295,6 @@ internal static class Parser
                 Text(arguments.SharedFactor)));
     }
 
-    /// <summary>The slab_debug flags: a cache with any of them is never merged (<c>SLAB_NEVER_MERGE</c>).</summary>
-    private const SlabFlags DebugFlags = SlabFlags.ConsistencyChecks | SlabFlags.RedZone | SlabFlags.Poison | SlabFlags.StoreUser | SlabFlags.Trace;
-
     // find_mergeable's tests, at compile time: what would keep this cache from sharing its size class's cache.
     private static void CheckMerge(string display, AttributeArguments arguments, CacheLayoutSpec? layout, bool hwCacheAlign,
         List<DiagnosticInfo> diagnostics)
@@ -305,7 +302,7 @@ internal static class Parser
         string? problem =
             (arguments.Flags & SlabFlags.NoMerge) != 0 ? "it also has SlabFlags.NoMerge"
             : arguments.Ctor is not null ? "it has a Ctor, and a shared cache's objects are not constructed"
-            : (arguments.Flags & DebugFlags) != 0 ? "it has debug flags (ConsistencyChecks, RedZone, Poison, StoreUser or Trace), and a debug cache never merges (SLAB_NEVER_MERGE)"
+            : (arguments.Flags & SlabFlagSets.Debug) != 0 ? "it has debug flags (ConsistencyChecks, RedZone, Poison, StoreUser or Trace), and a debug cache never merges (SLAB_NEVER_MERGE)"
             : hwCacheAlign ? "SlabFlags.HwCacheAlign changes its layout"
             : arguments.Limit != 0 || arguments.BatchCount != 0 || arguments.SharedFactor != 0 ? "it sets its own Limit, BatchCount or SharedFactor, which belong to the shared cache"
             : layout is null ? null
