@@ -1,6 +1,5 @@
 using System;
 using System.Buffers;
-using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Runtime.CompilerServices;
@@ -16,13 +15,14 @@ namespace SlabGen;
 /// GC neither sees nor scans it.
 /// </summary>
 /// <remarks>
-/// <para>Renting and returning allocate no managed memory once the pool has warmed up: the owners are pooled in a
-/// FIFO queue. Disposing an owner twice, or using it or a <see cref="Memory{T}"/> made from it after it was
-/// disposed, throws <see cref="ObjectDisposedException"/> naming the pool, and never frees its block twice. An
-/// owner is handed out again only after <see cref="SlabMemoryPoolOptions.Quarantine"/> others have been returned
-/// after it (less the rents in flight on other threads): a stale reference is caught until then, and after that it
-/// cannot be told from the new renter's. A <see cref="Span{T}"/> taken from the block is a bare pointer, and is
-/// not checked at all.</para>
+/// <para>Renting and returning allocate no managed memory once the pool has warmed up: the owners are pooled, in a
+/// magazine per thread in front of a depot shared by all (<c>OwnerMagazine</c>, <c>OwnerDepot</c>), so that a rent and a
+/// return on one thread take no lock and no atomic instruction but the owner's own lease. Disposing an owner twice,
+/// or using it or a <see cref="Memory{T}"/> made from it after it was disposed, throws
+/// <see cref="ObjectDisposedException"/> naming the pool, and never frees its block twice. An owner is handed out
+/// again only after <see cref="SlabMemoryPoolOptions.Quarantine"/> others have been returned after it on the thread
+/// that returned it: a stale reference is caught until then, and after that it cannot be told from the new renter's.
+/// A <see cref="Span{T}"/> taken from the block is a bare pointer, and is not checked at all.</para>
 /// <para>Disposing the pool destroys its slab cache; it is refused while blocks are rented.</para>
 /// </remarks>
 public sealed unsafe class SlabMemoryPool : MemoryPool<byte>
@@ -33,15 +33,24 @@ public sealed unsafe class SlabMemoryPool : MemoryPool<byte>
     /// <summary>The default <see cref="SlabMemoryPoolOptions.Quarantine"/>.</summary>
     public const int DefaultQuarantine = 64;
 
+    /// <summary>The largest <see cref="SlabMemoryPoolOptions.Quarantine"/>: each thread that returns owners keeps that many.</summary>
+    public const int MaxQuarantine = 4096;
+
     private const int AnySize = -1;
 
     private static readonly Lock s_naming = new();
 
-    /// <summary>Returned owners, oldest first.</summary>
-    private readonly ConcurrentQueue<SlabMemoryBlock> _free = new();
+    /// <summary>This thread's magazine of each pool, by its cache's slot; an entry whose pool is another is stale.</summary>
+    [ThreadStatic] private static OwnerMagazine?[]? t_magazines;
 
-    /// <summary>Owners alive: rented, or waiting in <see cref="_free"/>.</summary>
+    /// <summary>Owners past their quarantine, and the list of every thread's magazine.</summary>
+    private readonly OwnerDepot _depot = new();
+
+    /// <summary>Owners alive: rented, or waiting in a magazine or the depot.</summary>
     private long _owners;
+
+    /// <summary>The cache's slot: this pool's index in <see cref="t_magazines"/>.</summary>
+    private readonly int _slot;
 
     private readonly int _quarantine;
     private readonly bool _isShared;
@@ -78,8 +87,9 @@ public sealed unsafe class SlabMemoryPool : MemoryPool<byte>
         if (max < options.BlockSize || max > Kmalloc.MaxSize)
             throw new ArgumentOutOfRangeException(nameof(options), options.MaxBufferSize,
                 $"{label}: MaxBufferSize {options.MaxBufferSize} is outside {options.BlockSize} (the block size)..{Kmalloc.MaxSize} bytes.");
-        if (options.Quarantine < 0)
-            throw new ArgumentOutOfRangeException(nameof(options), options.Quarantine, $"{label}: the quarantine {options.Quarantine} is negative.");
+        if (options.Quarantine < 0 || options.Quarantine > MaxQuarantine)
+            throw new ArgumentOutOfRangeException(nameof(options), options.Quarantine,
+                $"{label}: the quarantine {options.Quarantine} is outside 0..{MaxQuarantine} owners.");
         BlockSize = options.BlockSize;
         MaxBufferSize = max;
         _quarantine = options.Quarantine;
@@ -93,6 +103,7 @@ public sealed unsafe class SlabMemoryPool : MemoryPool<byte>
                 Flags = SlabFlags.HwCacheAlign | SlabFlags.Panic,
             })!;
         }
+        _slot = Cache.Slot;
     }
 
     /// <summary>
@@ -114,10 +125,13 @@ public sealed unsafe class SlabMemoryPool : MemoryPool<byte>
     public string Name => Cache.Name;
 
     /// <summary>Blocks rented and not yet returned. Exact when no other thread is renting or returning.</summary>
-    public long Rented => Math.Max(0, Volatile.Read(ref _owners) - _free.Count);
+    public long Rented => Math.Max(0, Volatile.Read(ref _owners) - _depot.Waiting());
 
     /// <summary>Owner objects the pool has made and still holds or has out: the most ever rented at once, plus the quarantine.</summary>
     public long Owners => Volatile.Read(ref _owners);
+
+    /// <summary>The most returned owners one thread's magazine keeps (the quarantine and two batches).</summary>
+    internal int MagazineCapacity => OwnerMagazine.CapacityFor(_quarantine);
 
     /// <summary>True once <see cref="MemoryPool{T}.Dispose()"/> has destroyed the pool.</summary>
     public bool IsDisposed => _disposed;
@@ -133,8 +147,10 @@ public sealed unsafe class SlabMemoryPool : MemoryPool<byte>
         int size = minBufferSize == AnySize ? BlockSize : minBufferSize;
         if ((uint)size > (uint)MaxBufferSize)
             ThrowTooLarge(minBufferSize);
-        SlabMemoryBlock owner = TakeOwner();
-        // Dekker with Dispose: the interlocked claim above is ordered before this read.
+        OwnerMagazine magazine = LocalMagazine();
+        SlabMemoryBlock owner = magazine.Take(_depot) ?? NewOwner();
+        // A rent that races Dispose past this test finds the cache destroyed (its Alloc throws, and the owner goes
+        // back), or has its block counted by the cache, which then refuses to be destroyed.
         if (_disposed)
         {
             ReturnOwner(owner);
@@ -158,22 +174,46 @@ public sealed unsafe class SlabMemoryPool : MemoryPool<byte>
         return owner;
     }
 
-    /// <summary>A waiting owner once more than the quarantine are waiting, else a new one.</summary>
-    private SlabMemoryBlock TakeOwner()
+    /// <summary>A new owner: neither this thread's magazine nor the depot has one ready.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private SlabMemoryBlock NewOwner()
     {
-        // Either path ends in an interlocked operation (the dequeue's, or the count's), which orders it before the
-        // caller's read of _disposed. Two threads may both see one owner more than the quarantine and both dequeue:
-        // the quarantine is a delay before reuse, and one owner fewer in it for a moment keeps it one.
-        if (_free.Count > _quarantine && _free.TryDequeue(out SlabMemoryBlock? owner))
-            return owner;
         Interlocked.Increment(ref _owners);
         return new SlabMemoryBlock(this);
     }
 
-    /// <summary>An owner whose lease ended (or never started) goes to the back of the queue.</summary>
-    internal void ReturnOwner(SlabMemoryBlock owner)
+    /// <summary>An owner whose lease ended (or never started) goes into this thread's magazine.</summary>
+    internal void ReturnOwner(SlabMemoryBlock owner) => LocalMagazine().Put(owner, _depot);
+
+    /// <summary>This thread's magazine for this pool, made and registered on first use.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private OwnerMagazine LocalMagazine()
     {
-        _free.Enqueue(owner);
+        OwnerMagazine?[]? table = t_magazines;
+        if (table != null && (uint)_slot < (uint)table.Length)
+        {
+            OwnerMagazine? m = table[_slot];
+            if (m != null && ReferenceEquals(m.Pool, this))
+                return m;
+        }
+        return RegisterMagazine();
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private OwnerMagazine RegisterMagazine()
+    {
+        OwnerMagazine?[]? table = t_magazines;
+        if (table == null || table.Length <= _slot)
+        {
+            Array.Resize(ref table, Math.Max(_slot + 1, Math.Min(2 * (table?.Length ?? 4), Core.CacheChain.MaxCaches)));
+            t_magazines = table;
+        }
+        var m = new OwnerMagazine(this, _quarantine);
+        int dropped = _depot.Register(m);
+        if (dropped != 0)
+            Interlocked.Add(ref _owners, -dropped);
+        table[_slot] = m;
+        return m;
     }
 
     /// <summary>Destroys the pool's slab cache; the shared pool ignores it.</summary>
@@ -192,13 +232,18 @@ public sealed unsafe class SlabMemoryPool : MemoryPool<byte>
             if (rented != 0)
             {
                 _disposed = false;
-                throw new InvalidOperationException(
-                    $"memory pool '{Name}': cannot dispose: {rented} block{(rented == 1 ? " is" : "s are")} still rented; dispose every IMemoryOwner<byte> first.");
+                ThrowStillRented(rented);
             }
-            Cache.Dispose();
-            while (_free.TryDequeue(out _))
+            try
             {
+                Cache.Dispose(); // the authority: it refuses while any block is allocated
             }
+            catch (InvalidOperationException)
+            {
+                _disposed = false;
+                ThrowStillRented(Math.Max(1, Rented));
+            }
+            _depot.Clear();
         }
     }
 
@@ -223,6 +268,11 @@ public sealed unsafe class SlabMemoryPool : MemoryPool<byte>
         => throw new ArgumentOutOfRangeException(nameof(minBufferSize), minBufferSize, minBufferSize < 0
             ? $"memory pool '{Name}': {minBufferSize} is not a size; pass -1 for a block of the default size."
             : $"memory pool '{Name}': cannot rent {minBufferSize} bytes; the largest buffer is {MaxBufferSize} bytes (MaxBufferSize).");
+
+    [DoesNotReturn]
+    private void ThrowStillRented(long rented)
+        => throw new InvalidOperationException(
+            $"memory pool '{Name}': cannot dispose: {rented} block{(rented == 1 ? " is" : "s are")} still rented; dispose every IMemoryOwner<byte> first.");
 
     [DoesNotReturn]
     [MethodImpl(MethodImplOptions.NoInlining)]

@@ -22,9 +22,10 @@ public sealed class SlabMemoryPoolOptions
     public string? Name { get; init; }
 
     /// <summary>
-    /// Returned block owners a pool keeps waiting before it hands one out again (default
-    /// <see cref="SlabMemoryPool.DefaultQuarantine"/>): a stale reference to a returned owner is caught as long as its
-    /// owner is waiting. 0 reuses owners at once.
+    /// Returned block owners each thread keeps waiting before one of them is handed out again (default
+    /// <see cref="SlabMemoryPool.DefaultQuarantine"/>, at most <see cref="SlabMemoryPool.MaxQuarantine"/>): a stale
+    /// reference to a returned owner is caught as long as its owner is waiting, that is until this many others have
+    /// been returned after it on the thread that returned it. 0 reuses owners at once.
     /// </summary>
     public int Quarantine { get; init; } = SlabMemoryPool.DefaultQuarantine;
 }

@@ -185,6 +185,53 @@ public class SlabMemoryPoolTests
     }
 
     [Fact]
+    public void The_quarantine_is_per_returning_thread_and_an_exited_threads_quarantined_owners_are_never_reused()
+    {
+        const int Quarantine = 8;
+        using SlabMemoryPool pool = NewPool(quarantine: Quarantine);
+        // A thread rents and returns Quarantine + 3 owners, then exits: 3 have served their quarantine (ready), the
+        // last Quarantine are still waiting in its magazine.
+        var returned = new List<IMemoryOwner<byte>>();
+        var worker = new Thread(() =>
+        {
+            var held = new IMemoryOwner<byte>[Quarantine + 3];
+            for (int i = 0; i < held.Length; i++)
+                held[i] = pool.Rent();
+            for (int i = 0; i < held.Length; i++)
+            {
+                returned.Add(held[i]);
+                held[i].Dispose();
+            }
+        });
+        worker.Start();
+        Assert.True(worker.Join(TimeSpan.FromSeconds(30)));
+        Assert.Equal(Quarantine + 3, pool.Owners);
+        Assert.Equal(0, pool.Rented);
+
+        // This thread's first rent registers its magazine, which drains the exited thread's: the 3 ready owners go
+        // to the depot and are handed out, the Quarantine waiting ones are dropped.
+        var rented = new List<IMemoryOwner<byte>>();
+        for (int i = 0; i < 3; i++)
+            rented.Add(pool.Rent());
+        Assert.Equal(3, pool.Owners);
+        Assert.Equal(returned.GetRange(0, 3), rented, ReferenceEqualityComparer.Instance);
+
+        // A dropped owner stays refused, however many rents and returns follow.
+        for (int i = 0; i < 4 * pool.MagazineCapacity; i++)
+        {
+            IMemoryOwner<byte> next = pool.Rent();
+            for (int j = 3; j < returned.Count; j++)
+                Assert.NotSame(returned[j], next);
+            next.Dispose();
+        }
+        foreach (IMemoryOwner<byte> owner in rented)
+            owner.Dispose();
+        for (int j = 3; j < returned.Count; j++)
+            Assert.Throws<ObjectDisposedException>(() => returned[j].Memory);
+        Assert.Equal(0, pool.Rented);
+    }
+
+    [Fact]
     public void Two_threads_disposing_one_owner_free_its_block_once()
     {
         using SlabMemoryPool pool = NewPool(quarantine: 0);
@@ -290,7 +337,9 @@ public class SlabMemoryPoolTests
         Assert.True(consumer.Join(TimeSpan.FromSeconds(60)));
         Assert.Equal(0, bad);
         Assert.Equal(0, pool.Rented);
-        Assert.True(pool.Owners <= 128 + 2 + SlabMemoryPool.DefaultQuarantine, $"{pool.Owners} owners");
+        // A new owner is made only when the producer's magazine and the depot are empty: the rest are in flight
+        // (the queue and one at each end) or in the consumer's magazine.
+        Assert.True(pool.Owners <= 128 + 2 + pool.MagazineCapacity, $"{pool.Owners} owners");
     }
 
     [Fact]

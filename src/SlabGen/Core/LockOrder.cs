@@ -17,6 +17,8 @@ namespace SlabGen.Core;
 /// <item><see cref="Level.DepotLock"/>: a node's <see cref="KmemCacheNode.DepotLock"/>.</item>
 /// <item><see cref="Level.ListLock"/>: a node's <see cref="KmemCacheNode.ListLock"/> (<c>list_lock</c>); one at a time.</item>
 /// <item><see cref="Level.PageSource"/>: the page source's lock.</item>
+/// <item><see cref="Level.PoolDepot"/>: a <see cref="SlabMemoryPool"/>'s owner depot (<see cref="OwnerDepot"/>), a leaf:
+/// nothing is called while it is held.</item>
 /// </list>
 /// A ctor runs with none of them held, and so do damage reports, their handlers and slabinfo's writer.
 /// </summary>
@@ -31,6 +33,7 @@ internal static class LockOrder
         DepotLock = 5,
         ListLock = 6,
         PageSource = 7,
+        PoolDepot = 8,
     }
 
 #if DEBUG
