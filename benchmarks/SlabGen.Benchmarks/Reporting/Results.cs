@@ -62,6 +62,7 @@ public static class Results
         ["KmallocBenchmarks"] = (7, "kmalloc, random sizes 8..1,024 B"),
         ["LarsonBenchmarks"] = (8, "Larson: 2 threads x 5,000 blocks of 8..999 B, threads exit and hand on their blocks (per free+alloc over both)"),
         ["TuneUnderLoadBenchmarks"] = (9, "Tune while two threads allocate (64 B, per pair)"),
+        ["PoolRentReturnBenchmarks"] = (10, "MemoryPool rent, write, return of one 4 KiB block"),
         ["PipeBenchmarks"] = (10, "Pipe on each MemoryPool, write and read one message (per message)"),
         ["DebugBenchmarks"] = (11, "slab_debug: hot 64 B pair on a debug cache"),
     };

@@ -1,10 +1,10 @@
 using System;
 using System.Buffers;
-using System.Collections.Concurrent;
 using System.IO.Pipelines;
 using System.Runtime.InteropServices;
 using System.Threading.Tasks;
 using BenchmarkDotNet.Attributes;
+using SlabGen.Benchmarks.Infrastructure;
 
 namespace SlabGen.Benchmarks.Scenarios;
 
@@ -14,7 +14,7 @@ namespace SlabGen.Benchmarks.Scenarios;
 /// the current one and returns it once read. Reported per message; <c>[MemoryDiagnoser]</c> gives the managed bytes
 /// allocated per message. Peers: <see cref="SlabMemoryPool"/>, <see cref="MemoryPool{T}.Shared"/> (for which the
 /// pipe rents from <c>ArrayPool&lt;byte&gt;.Shared</c> directly, with no owner object), a pinned-block pool built as Kestrel's
-/// <c>PinnedBlockMemoryPool</c> (a <see cref="ConcurrentQueue{T}"/> of blocks over pinned-object-heap arrays), and
+/// <c>PinnedBlockMemoryPool</c> (a <c>ConcurrentQueue</c> of blocks over pinned-object-heap arrays), and
 /// as the baseline a pool that calls <c>NativeMemory.Alloc</c>/<c>Free</c> with a new owner per rent.
 /// </summary>
 [BenchmarkCategory("pipe")]
@@ -25,7 +25,7 @@ public unsafe class PipeBenchmarks
     private const int BlockSize = 4096;
 
     private SlabMemoryPool _slab = null!;
-    private KestrelStylePool _pinned = null!;
+    private Infrastructure.PinnedBlockPool _pinned = null!;
     private NativeBlockPool _native = null!;
     private Pipe _slabPipe = null!, _sharedPipe = null!, _pinnedPipe = null!, _nativePipe = null!;
 
@@ -37,8 +37,8 @@ public unsafe class PipeBenchmarks
     public void Setup()
     {
         _slab = new SlabMemoryPool(new SlabMemoryPoolOptions { Name = $"bench_pipe_{MessageSize}" });
-        _pinned = new KestrelStylePool();
-        _native = new NativeBlockPool();
+        _pinned = new Infrastructure.PinnedBlockPool(BlockSize);
+        _native = new NativeBlockPool(BlockSize);
         _slabPipe = NewPipe(_slab);
         _sharedPipe = NewPipe(MemoryPool<byte>.Shared);
         _pinnedPipe = NewPipe(_pinned);
@@ -98,64 +98,4 @@ public unsafe class PipeBenchmarks
 
     [Benchmark(OperationsPerInvoke = Ops)]
     public void PinnedBlockPool() => Run(_pinnedPipe);
-
-    /// <summary>Kestrel's <c>PinnedBlockMemoryPool</c>, reduced to its mechanism: 4 KiB POH arrays in a <see cref="ConcurrentQueue{T}"/>.</summary>
-    private sealed class KestrelStylePool : MemoryPool<byte>
-    {
-        private readonly ConcurrentQueue<Block> _blocks = new();
-
-        public override int MaxBufferSize => BlockSize;
-
-        public override IMemoryOwner<byte> Rent(int minBufferSize = -1)
-        {
-            if (minBufferSize > BlockSize)
-                throw new ArgumentOutOfRangeException(nameof(minBufferSize), minBufferSize, $"the pinned-block pool serves at most {BlockSize} bytes");
-            return _blocks.TryDequeue(out Block? block) ? block : new Block(this);
-        }
-
-        protected override void Dispose(bool disposing) => _blocks.Clear();
-
-        private sealed class Block(KestrelStylePool pool) : IMemoryOwner<byte>
-        {
-            public Memory<byte> Memory { get; } = MemoryMarshal.CreateFromPinnedArray(GC.AllocateUninitializedArray<byte>(BlockSize, pinned: true), 0, BlockSize);
-
-            public void Dispose() => pool._blocks.Enqueue(this);
-        }
-    }
-
-    /// <summary>The plain way to put a pipe on native memory: <c>NativeMemory.Alloc</c> per rent, a new owner each time.</summary>
-    private sealed class NativeBlockPool : MemoryPool<byte>
-    {
-        public override int MaxBufferSize => BlockSize;
-
-        public override IMemoryOwner<byte> Rent(int minBufferSize = -1)
-        {
-            if (minBufferSize > BlockSize)
-                throw new ArgumentOutOfRangeException(nameof(minBufferSize), minBufferSize, $"the native pool serves at most {BlockSize} bytes");
-            return new Block((byte*)NativeMemory.Alloc(BlockSize));
-        }
-
-        protected override void Dispose(bool disposing)
-        {
-        }
-
-        private sealed class Block(byte* memory) : MemoryManager<byte>
-        {
-            private byte* _memory = memory;
-
-            public override Span<byte> GetSpan() => new(_memory, BlockSize);
-
-            public override MemoryHandle Pin(int elementIndex = 0) => new(_memory + elementIndex);
-
-            public override void Unpin()
-            {
-            }
-
-            protected override void Dispose(bool disposing)
-            {
-                NativeMemory.Free(_memory);
-                _memory = null;
-            }
-        }
-    }
 }
