@@ -29,6 +29,13 @@ internal sealed class OwnerMagazine
     /// <summary>The thread that owns the entries.</summary>
     internal readonly Thread Owner;
 
+    /// <summary>
+    /// The owner thread's table of slab magazines, read once (as <see cref="SlabLocal"/> reads it): the pool allocates
+    /// and frees its blocks through it with no second thread-local lookup. It stays put until the thread exits, and
+    /// only the owner thread uses it.
+    /// </summary>
+    internal readonly unsafe nint* Table;
+
     private readonly SlabMemoryBlock?[] _ring;
     private readonly int _mask;
     private readonly int _quarantine;
@@ -42,6 +49,10 @@ internal sealed class OwnerMagazine
     {
         Pool = pool;
         Owner = Thread.CurrentThread;
+        unsafe
+        {
+            Table = Core.ThreadMagazines.Table();
+        }
         _quarantine = quarantine;
         _ring = new SlabMemoryBlock?[CapacityFor(quarantine)];
         _mask = _ring.Length - 1;

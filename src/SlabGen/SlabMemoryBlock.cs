@@ -94,18 +94,9 @@ internal sealed unsafe class SlabMemoryBlock : MemoryManager<byte>, IDisposable
         long lease = Volatile.Read(ref _lease);
         if ((lease & 1) == 0 || Interlocked.CompareExchange(ref _lease, lease + 1, lease) != lease)
             ThrowReturned();
-        FreeNative();
-        _pool.ReturnOwner(this);
-    }
-
-    private void FreeNative()
-    {
         byte* p = _ptr;
         _ptr = null;
-        if (_kmalloc)
-            Kmalloc.Free(p);
-        else
-            _pool.Cache.Free(p);
+        _pool.Return(this, p, _kmalloc);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -52,6 +52,9 @@ public sealed unsafe class SlabMemoryPool : MemoryPool<byte>
     /// <summary>The cache's slot: this pool's index in <see cref="t_magazines"/>.</summary>
     private readonly int _slot;
 
+    /// <summary>The cache's inlined fast path (<see cref="SlabCache.Fast"/>), used with each thread's magazine table.</summary>
+    private readonly Core.FastPath _fast;
+
     private readonly int _quarantine;
     private readonly bool _isShared;
     private volatile bool _disposed;
@@ -90,6 +93,8 @@ public sealed unsafe class SlabMemoryPool : MemoryPool<byte>
         if (options.Quarantine < 0 || options.Quarantine > MaxQuarantine)
             throw new ArgumentOutOfRangeException(nameof(options), options.Quarantine,
                 $"{label}: the quarantine {options.Quarantine} is outside 0..{MaxQuarantine} owners.");
+        if ((options.Flags & SlabFlags.Merge) != 0)
+            throw new ArgumentException($"{label}: SlabFlags.Merge does not apply to a memory pool: its cache is its own, so that Dispose can destroy it.", nameof(options));
         BlockSize = options.BlockSize;
         MaxBufferSize = max;
         _quarantine = options.Quarantine;
@@ -100,10 +105,11 @@ public sealed unsafe class SlabMemoryPool : MemoryPool<byte>
             Cache = SlabCache.Create(name, new SlabCacheOptions
             {
                 Size = BlockSize,
-                Flags = SlabFlags.HwCacheAlign | SlabFlags.Panic,
+                Flags = SlabFlags.HwCacheAlign | SlabFlags.Panic | options.Flags,
             })!;
         }
         _slot = Cache.Slot;
+        _fast = Cache.Fast;
     }
 
     /// <summary>
@@ -159,7 +165,7 @@ public sealed unsafe class SlabMemoryPool : MemoryPool<byte>
         try
         {
             if (size <= BlockSize)
-                owner.Start((byte*)Cache.Alloc(), BlockSize, kmalloc: false);
+                owner.Start(AllocBlock(magazine), BlockSize, kmalloc: false);
             else
             {
                 byte* p = (byte*)Kmalloc.Alloc((nuint)size);
@@ -182,8 +188,40 @@ public sealed unsafe class SlabMemoryPool : MemoryPool<byte>
         return new SlabMemoryBlock(this);
     }
 
-    /// <summary>An owner whose lease ended (or never started) goes into this thread's magazine.</summary>
-    internal void ReturnOwner(SlabMemoryBlock owner) => LocalMagazine().Put(owner, _depot);
+    /// <summary>An owner whose lease never started goes into this thread's magazine.</summary>
+    private void ReturnOwner(SlabMemoryBlock owner) => LocalMagazine().Put(owner, _depot);
+
+    /// <summary>
+    /// Ends a lease the owner has just closed: its block goes back (to the cache through this thread's magazine
+    /// table, or to kmalloc) and the owner into this thread's magazine.
+    /// </summary>
+    internal void Return(SlabMemoryBlock owner, byte* block, bool kmalloc)
+    {
+        OwnerMagazine magazine = LocalMagazine();
+        if (kmalloc)
+            Kmalloc.Free(block);
+        else
+            FreeBlock(magazine, block);
+        magazine.Put(owner, _depot);
+    }
+
+    /// <summary><c>kmem_cache_alloc</c> through the magazine's table, as <see cref="SlabLocal.Alloc"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private byte* AllocBlock(OwnerMagazine magazine)
+    {
+        void* p = _fast.TryAlloc(magazine.Table);
+        return (byte*)(p != null ? p : Cache.AllocSlow());
+    }
+
+    /// <summary><c>kmem_cache_free</c> through the magazine's table, as <see cref="SlabLocal.Free"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void FreeBlock(OwnerMagazine magazine, byte* block)
+    {
+        if (!_fast.IsObject(block))
+            Cache.NotOnFastPath(block); // returns only for a debug cache, whose free goes on to its checked path
+        if (!_fast.TryFree(magazine.Table, block))
+            Cache.FreeSlow(block);
+    }
 
     /// <summary>This thread's magazine for this pool, made and registered on first use.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

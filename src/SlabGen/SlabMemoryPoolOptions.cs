@@ -22,6 +22,13 @@ public sealed class SlabMemoryPoolOptions
     public string? Name { get; init; }
 
     /// <summary>
+    /// Flags for the pool's slab cache, added to <see cref="SlabFlags.HwCacheAlign"/>: the slab_debug flags
+    /// (<see cref="SlabFlags.RedZone"/>, <see cref="SlabFlags.Poison"/>, ...) check every block on its way back, so
+    /// that a writer that ran past its block, or wrote to it after returning it, is reported (see docs/debugging.md).
+    /// </summary>
+    public SlabFlags Flags { get; init; }
+
+    /// <summary>
     /// Returned block owners each thread keeps waiting before one of them is handed out again (default
     /// <see cref="SlabMemoryPool.DefaultQuarantine"/>, at most <see cref="SlabMemoryPool.MaxQuarantine"/>): a stale
     /// reference to a returned owner is caught as long as its owner is waiting, that is until this many others have

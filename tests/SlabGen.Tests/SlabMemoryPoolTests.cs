@@ -443,3 +443,51 @@ public class SlabMemoryPoolTests
         Assert.Equal(0, pool.Rented);
     }
 }
+
+/// <summary>Red-zoned pools report to the process-wide error writer: these tests run alone.</summary>
+[Collection(SerialCollection.Name)]
+public unsafe class SlabMemoryPoolDebugTests
+{
+    [Fact]
+    public void A_red_zoned_pool_reports_a_write_past_the_block_when_it_comes_back()
+    {
+        using var pool = new SlabMemoryPool(new SlabMemoryPoolOptions
+        {
+            Name = TestSupport.Name("pool_rz"),
+            Flags = SlabFlags.RedZone | SlabFlags.ConsistencyChecks,
+        });
+        Assert.True(pool.Cache.IsDebug);
+        var errors = new List<SlabError>();
+        void OnError(SlabError e) { if (e.CacheName == pool.Name) lock (errors) errors.Add(e); }
+        System.IO.TextWriter? old = SlabAllocator.ErrorWriter;
+        SlabAllocator.ErrorWriter = System.IO.TextWriter.Null;
+        SlabAllocator.ErrorReported += OnError;
+        try
+        {
+            // In bounds: many rents and returns, nothing reported, and the debug cache's checked path frees each block.
+            for (int i = 0; i < 100; i++)
+            {
+                IMemoryOwner<byte> owner = pool.Rent();
+                owner.Memory.Span.Fill((byte)i);
+                owner.Dispose();
+            }
+            Assert.Empty(errors);
+            Assert.Equal(0, pool.Rented);
+
+            // One byte past the block (through a bare pointer, as a Span cannot) is found when the block comes back.
+            IMemoryOwner<byte> overflowing = pool.Rent();
+            using (MemoryHandle pin = overflowing.Memory.Pin())
+                ((byte*)pin.Pointer)[pool.BlockSize] = 0x42;
+            overflowing.Dispose();
+            Assert.Single(errors);
+            Assert.Equal(SlabErrorKind.RedzoneOverwritten, errors[0].Kind);
+            Assert.Equal(0, pool.Rented);
+        }
+        finally
+        {
+            SlabAllocator.ErrorReported -= OnError;
+            SlabAllocator.ErrorWriter = old;
+        }
+        Assert.Throws<ArgumentException>(() => new SlabMemoryPool(new SlabMemoryPoolOptions { Name = TestSupport.Name("pool_merge"), Flags = SlabFlags.Merge }));
+    }
+}
