@@ -276,10 +276,11 @@ public sealed unsafe class SlabMemoryPool : MemoryPool<byte>
             {
                 Cache.Dispose(); // the authority: it refuses while any block is allocated
             }
-            catch (InvalidOperationException)
+            catch (InvalidOperationException refused)
             {
+                // A rent that raced the count above, or another thread populating a slab: the pool stays usable.
                 _disposed = false;
-                ThrowStillRented(Math.Max(1, Rented));
+                throw new InvalidOperationException($"memory pool '{Name}': cannot dispose: {refused.Message}", refused);
             }
             _depot.Clear();
         }
