@@ -232,6 +232,50 @@ public class SlabMemoryPoolTests
     }
 
     [Fact]
+    public void Threads_that_come_and_go_share_no_block_and_strand_no_owners()
+    {
+        using SlabMemoryPool pool = NewPool(quarantine: 8);
+        const int Generations = 40, Held = 24;
+        long corrupt = 0;
+        // Each generation: a thread rents Held blocks and stamps them, a second thread checks and returns them, and
+        // both exit. Their magazines are drained when the next generation's threads register theirs.
+        for (int g = 0; g < Generations; g++)
+        {
+            var handoff = new IMemoryOwner<byte>[Held];
+            byte stamp = (byte)(g + 1);
+            var renter = new Thread(() =>
+            {
+                for (int i = 0; i < Held; i++)
+                {
+                    handoff[i] = pool.Rent();
+                    handoff[i].Memory.Span.Fill((byte)(stamp + i));
+                }
+            });
+            renter.Start();
+            Assert.True(renter.Join(TimeSpan.FromSeconds(30)));
+            var returner = new Thread(() =>
+            {
+                for (int i = 0; i < Held; i++)
+                {
+                    if (handoff[i].Memory.Span.IndexOfAnyExcept((byte)(stamp + i)) >= 0)
+                        Interlocked.Increment(ref corrupt);
+                    handoff[i].Dispose();
+                }
+            });
+            returner.Start();
+            Assert.True(returner.Join(TimeSpan.FromSeconds(30)));
+            Assert.Equal(0, pool.Rented);
+        }
+        Assert.Equal(0, corrupt);
+        // Only the last generation's two magazines may still hold owners (the exited threads before them were
+        // drained: ready owners reused, quarantined ones dropped); everything else was reused, not remade.
+        pool.Rent().Dispose(); // registers this thread's magazine, which drains the last generation's
+        Assert.True(pool.Owners <= Held + pool.MagazineCapacity, $"{pool.Owners} owners");
+        SlabStatistics stats = pool.Cache.GetStatistics();
+        Assert.Equal(stats.Allocations, stats.Frees);
+    }
+
+    [Fact]
     public void Two_threads_disposing_one_owner_free_its_block_once()
     {
         using SlabMemoryPool pool = NewPool(quarantine: 0);
