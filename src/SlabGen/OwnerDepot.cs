@@ -7,8 +7,8 @@ namespace SlabGen;
 /// <summary>
 /// A <see cref="SlabMemoryPool"/>'s depot (Bonwick 2001): owners that have served their quarantine on the thread that
 /// returned them, waiting for any thread's rent, and the list of the pool's per-thread magazines. Threads reach it a
-/// batch at a time (<see cref="OwnerMagazine.Batch"/>), under one lock, a leaf: nothing is called while it is held
-/// (<see cref="LockOrder.Level.PoolDepot"/>).
+/// batch at a time (<see cref="OwnerMagazine.Batch"/>), under one lock, a leaf (<see cref="LockOrder.Level.PoolDepot"/>):
+/// while it is held only owner and magazine bookkeeping runs, never the allocator or another lock.
 /// </summary>
 internal sealed class OwnerDepot
 {
