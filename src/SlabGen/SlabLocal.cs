@@ -28,24 +28,35 @@ public readonly unsafe ref struct SlabLocal
 
     /// <summary>Allocates an object (<c>kmem_cache_alloc</c>) from this thread's magazine.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void* Alloc()
-    {
-        void* obj = _fast.TryAlloc(_table);
-        return obj != null ? obj : AllocSlow(_cache);
-    }
+    public void* Alloc() => AllocThrough(in _fast, _table, _cache);
 
     /// <summary>Frees an object (<c>kmem_cache_free</c>) into this thread's magazine; null is ignored.</summary>
     /// <exception cref="System.ArgumentException"><paramref name="obj"/> is not an object of this cache, or was never handed out.</exception>
     /// <exception cref="DoubleFreeException"><paramref name="obj"/> is already free; nothing changed.</exception>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Free(void* obj)
+    public void Free(void* obj) => FreeThrough(in _fast, _table, _cache, obj);
+
+    /// <summary>
+    /// <c>kmem_cache_alloc</c> through a magazine table read earlier on this thread: a handle's, or a
+    /// <see cref="SlabMemoryPool"/> owner magazine's.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void* AllocThrough(in FastPath fast, nint* table, SlabCache? cache)
+    {
+        void* obj = fast.TryAlloc(table);
+        return obj != null ? obj : AllocSlow(cache);
+    }
+
+    /// <summary><c>kmem_cache_free</c> through a magazine table read earlier on this thread; null is ignored.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void FreeThrough(in FastPath fast, nint* table, SlabCache? cache, void* obj)
     {
         if (obj == null)
             return;
-        if (!_fast.IsObject(obj))
-            SlabLocal.NotOnFastPath(_cache, obj);
-        if (!_fast.TryFree(_table, obj))
-            _cache!.FreeSlow(obj); // the object test passed or NotOnFastPath returned: the handle is bound
+        if (!fast.IsObject(obj))
+            NotOnFastPath(cache, obj);
+        if (!fast.TryFree(table, obj))
+            cache!.FreeSlow(obj); // the object test passed or NotOnFastPath returned: the handle is bound
     }
 
     /// <summary>The slow path of an allocation through a handle; a default handle, bound to no cache, says so.</summary>

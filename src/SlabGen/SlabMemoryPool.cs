@@ -52,7 +52,7 @@ public sealed unsafe class SlabMemoryPool : MemoryPool<byte>
     /// <summary>The cache's slot: this pool's index in <see cref="t_magazines"/>.</summary>
     private readonly int _slot;
 
-    /// <summary>The cache's inlined fast path (<see cref="SlabCache.Fast"/>), used with each thread's magazine table.</summary>
+    /// <summary>The cache's inlined fast path (<see cref="SlabCache.Fast"/>), used with each owner magazine's slab table as a <see cref="SlabLocal"/> handle uses it.</summary>
     private readonly Core.FastPath _fast;
 
     private readonly int _quarantine;
@@ -165,7 +165,7 @@ public sealed unsafe class SlabMemoryPool : MemoryPool<byte>
         try
         {
             if (size <= BlockSize)
-                owner.Start(AllocBlock(magazine), BlockSize, kmalloc: false);
+                owner.Start((byte*)SlabLocal.AllocThrough(in _fast, magazine.Table, Cache), BlockSize, kmalloc: false);
             else
             {
                 byte* p = (byte*)Kmalloc.Alloc((nuint)size);
@@ -201,26 +201,8 @@ public sealed unsafe class SlabMemoryPool : MemoryPool<byte>
         if (kmalloc)
             Kmalloc.Free(block);
         else
-            FreeBlock(magazine, block);
+            SlabLocal.FreeThrough(in _fast, magazine.Table, Cache, block);
         magazine.Put(owner, _depot);
-    }
-
-    /// <summary><c>kmem_cache_alloc</c> through the magazine's table, as <see cref="SlabLocal.Alloc"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private byte* AllocBlock(OwnerMagazine magazine)
-    {
-        void* p = _fast.TryAlloc(magazine.Table);
-        return (byte*)(p != null ? p : Cache.AllocSlow());
-    }
-
-    /// <summary><c>kmem_cache_free</c> through the magazine's table, as <see cref="SlabLocal.Free"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void FreeBlock(OwnerMagazine magazine, byte* block)
-    {
-        if (!_fast.IsObject(block))
-            Cache.NotOnFastPath(block); // returns only for a debug cache, whose free goes on to its checked path
-        if (!_fast.TryFree(magazine.Table, block))
-            Cache.FreeSlow(block);
     }
 
     /// <summary>This thread's magazine for this pool, made and registered on first use.</summary>
