@@ -153,43 +153,51 @@ public sealed unsafe class SlabMemoryPool : MemoryPool<byte>
         int size = minBufferSize == AnySize ? BlockSize : minBufferSize;
         if ((uint)size > (uint)MaxBufferSize)
             ThrowTooLarge(minBufferSize);
-        OwnerMagazine magazine = LocalMagazine();
-        SlabMemoryBlock owner = magazine.Take(_depot) ?? NewOwner();
-        // A rent that races Dispose past this test finds the cache destroyed (its Alloc throws, and the owner goes
-        // back), or has its block counted by the cache, which then refuses to be destroyed.
+        // A rent that races Dispose past this test finds the cache destroyed (its Alloc throws), or has its block
+        // counted by the cache, which then refuses to be destroyed.
         if (_disposed)
-        {
-            ReturnOwner(owner);
             ThrowPoolDisposed();
-        }
-        try
+        OwnerMagazine magazine = LocalMagazine();
+        // The block first: a failed allocation has taken nothing that would need giving back, so the hot path
+        // carries no exception handler.
+        byte* block;
+        int length;
+        bool kmalloc = size > BlockSize;
+        if (!kmalloc)
         {
-            if (size <= BlockSize)
-                owner.Start((byte*)SlabLocal.AllocThrough(in _fast, magazine.Table, Cache), BlockSize, kmalloc: false);
-            else
-            {
-                byte* p = (byte*)Kmalloc.Alloc((nuint)size);
-                owner.Start(p, (int)Kmalloc.Ksize(p), kmalloc: true);
-            }
+            block = (byte*)SlabLocal.AllocThrough(in _fast, magazine.Table, Cache);
+            length = BlockSize;
         }
-        catch
+        else
         {
-            ReturnOwner(owner);
-            throw;
+            block = (byte*)Kmalloc.Alloc((nuint)size);
+            length = (int)Kmalloc.Ksize(block);
         }
+        SlabMemoryBlock owner = magazine.Take(_depot) ?? NewOwner(magazine, block, kmalloc);
+        owner.Start(block, length, kmalloc);
         return owner;
     }
 
-    /// <summary>A new owner: neither this thread's magazine nor the depot has one ready.</summary>
+    /// <summary>
+    /// A new owner: neither this thread's magazine nor the depot has one ready. If it cannot be made, the block
+    /// just allocated for it goes back.
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private SlabMemoryBlock NewOwner()
+    private SlabMemoryBlock NewOwner(OwnerMagazine magazine, byte* block, bool kmalloc)
     {
+        SlabMemoryBlock owner;
+        try
+        {
+            owner = new SlabMemoryBlock(this);
+        }
+        catch
+        {
+            FreeBlock(magazine, block, kmalloc);
+            throw;
+        }
         Interlocked.Increment(ref _owners);
-        return new SlabMemoryBlock(this);
+        return owner;
     }
-
-    /// <summary>An owner whose lease never started goes into this thread's magazine.</summary>
-    private void ReturnOwner(SlabMemoryBlock owner) => LocalMagazine().Put(owner, _depot);
 
     /// <summary>
     /// Ends a lease the owner has just closed: its block goes back (to the cache through this thread's magazine
@@ -198,11 +206,18 @@ public sealed unsafe class SlabMemoryPool : MemoryPool<byte>
     internal void Return(SlabMemoryBlock owner, byte* block, bool kmalloc)
     {
         OwnerMagazine magazine = LocalMagazine();
+        FreeBlock(magazine, block, kmalloc);
+        magazine.Put(owner, _depot);
+    }
+
+    /// <summary>Gives a block back: to the cache through this thread's magazine table, or to kmalloc.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void FreeBlock(OwnerMagazine magazine, byte* block, bool kmalloc)
+    {
         if (kmalloc)
             Kmalloc.Free(block);
         else
             SlabLocal.FreeThrough(in _fast, magazine.Table, Cache, block);
-        magazine.Put(owner, _depot);
     }
 
     /// <summary>This thread's magazine for this pool, made and registered on first use.</summary>
