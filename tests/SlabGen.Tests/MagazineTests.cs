@@ -85,7 +85,7 @@ public unsafe class MagazineTests
     /// <summary>This thread's magazine for <paramref name="cache"/>, live.</summary>
     private static Magazine* OwnLiveMagazine(SlabCache cache)
     {
-        Magazine* m = Magazine.FromEntry(ThreadMagazines.t_table[cache.Fast.Slot]);
+        Magazine* m = Magazine.FromEntry(ThreadMagazines.t_table, ThreadMagazines.t_table[cache.Fast.Slot]);
         Assert.Equal(cache.Fast.Tag, m->Tag);
         return m;
     }

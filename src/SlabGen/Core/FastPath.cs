@@ -40,6 +40,15 @@ internal readonly unsafe struct FastPath
     private readonly ulong _threshold;
 
     /// <summary>
+    /// The page source's reserve and owner table (<see cref="PageSource.Base"/>, <see cref="PageSource.ReserveBytes"/>,
+    /// <see cref="PageSource.PageOwner"/>), copied here: under Native AOT each read of a static of a class that has a
+    /// static constructor carries an initialization check, which in a loop also keeps values out of registers.
+    /// </summary>
+    private readonly byte* _reserveBase;
+    private readonly nuint _reserveBytes;
+    private readonly int* _pageOwner;
+
+    /// <summary>
     /// The tag of a debug cache's fast path: no magazine ever carries it (tags are 0 to <see cref="Magazine.MaxTag"/>, with at
     /// most the locked and retired bits), so its allocation fast path always falls to the slow path.
     /// </summary>
@@ -64,6 +73,9 @@ internal readonly unsafe struct FastPath
         ulong size = (ulong)layout.Size;
         _multiplier = (ulong)(twoTo64 / size) + 1;
         _threshold = layout.Debug ? 0 : (ulong)layout.ObjectsPerSlab * (size - (ulong)(twoTo64 % size));
+        _reserveBase = PageSource.Base;
+        _reserveBytes = PageSource.ReserveBytes;
+        _pageOwner = PageSource.PageOwner;
     }
 
     /// <summary>
@@ -94,7 +106,7 @@ internal readonly unsafe struct FastPath
     {
         if (table != null)
         {
-            m = Magazine.FromEntry(table[Slot]); // Magazine.None when this thread has none
+            m = Magazine.FromEntry(table, table[Slot]); // the table's dead header when this thread has none
             if (Volatile.Read(ref m->Tag) == Tag)
             {
                 count = m->Count;
@@ -181,7 +193,7 @@ internal readonly unsafe struct FastPath
     {
         if (table != null)
         {
-            m = Magazine.FromEntry(table[slot]); // Magazine.None when this thread has none
+            m = Magazine.FromEntry(table, table[slot]); // the table's dead header when this thread has none
             if (Volatile.Read(ref m->Tag) == Tag)
             {
                 count = m->Count;
@@ -213,8 +225,8 @@ internal readonly unsafe struct FastPath
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool IsObject(void* obj)
     {
-        nuint off = (nuint)obj - (nuint)PageSource.Base;
-        return off < PageSource.ReserveBytes && PageSource.PageOwner[off >> PageSource.PageShift] == Slot && IsObjectInOwnArena(off);
+        nuint off = (nuint)obj - (nuint)_reserveBase;
+        return off < _reserveBytes && _pageOwner[off >> PageSource.PageShift] == Slot && IsObjectInOwnArena(off);
     }
 
     /// <summary>

@@ -123,19 +123,22 @@ internal unsafe struct Magazine
     public static void Destroy(Magazine* m) => NativeMemory.AlignedFree(m);
 
     /// <summary>
-    /// The magazine every empty table entry stands for: dead (tag 0) and holding nothing, so a fast path that finds
-    /// it fails its tag check and takes the slow path, with no null check of its own. Never stolen or freed.
+    /// The magazine a thread with no table yet stands for (<see cref="ThreadMagazines.Entry"/>): dead (tag 0) and
+    /// holding nothing. Each table has one of its own in front of its first entry, which its empty entries name.
+    /// Never stolen or freed.
     /// </summary>
     public static readonly Magazine* None = Create(0, 0);
 
     /// <summary>
-    /// The magazine a thread table entry names. Entries hold the magazine's address minus <see cref="None"/>'s, so an
-    /// entry nobody wrote (0, as fresh pages of a table read) is <see cref="None"/>: a table needs no filling, and only
-    /// the pages that hold its caches' entries are ever backed.
+    /// The magazine an entry of <paramref name="table"/> names. Entries hold the magazine's address minus the
+    /// address of the table's own dead header (<see cref="ThreadMagazines.HeaderBytes"/> before its first entry), so
+    /// an entry nobody wrote (0, as fresh pages of a table read) names that header, whose tag no cache has: a table
+    /// needs no filling, only the pages that hold its caches' entries are ever backed, and the fast path adds a
+    /// register it already holds rather than a static's value (a class-initialization check per use under Native AOT).
     /// </summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    public static Magazine* FromEntry(nint entry) => (Magazine*)(entry + (nint)None);
+    public static Magazine* FromEntry(nint* table, nint entry) => (Magazine*)((byte*)table - ThreadMagazines.HeaderBytes + entry);
 
-    /// <summary>The table entry that names <paramref name="m"/>.</summary>
-    public static nint ToEntry(Magazine* m) => (nint)m - (nint)None;
+    /// <summary>The entry of <paramref name="table"/> that names <paramref name="m"/>.</summary>
+    public static nint ToEntry(nint* table, Magazine* m) => (nint)m - (nint)((byte*)table - ThreadMagazines.HeaderBytes);
 }

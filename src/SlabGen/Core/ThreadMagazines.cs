@@ -7,18 +7,27 @@ namespace SlabGen.Core;
 
 /// <summary>
 /// Each thread's table of magazines, indexed by cache slot and found through one thread-static pointer. A table is
-/// its own mapping of <see cref="CacheChain.MaxCaches"/> entries whose pages are backed only once written, so a
-/// thread pays for the pages that hold the slots of the caches it uses (512 slots a page), not for all of them.
+/// its own mapping of <see cref="CacheChain.MaxCaches"/> entries (after a page that ends with the table's dead
+/// magazine header) whose pages are backed only once written, so a thread pays for the pages that hold the slots of
+/// the caches it uses (512 slots a page), not for all of them.
 /// Every table is registered with its thread: the reaper, <see cref="SlabCache.Shrink"/> and destroy give an exited
 /// thread's magazines back to their caches and unmap its table (<see cref="ReclaimExited"/>), with no garbage
 /// collection needed; a finalizable owner object does the same if none of them runs first.
 /// </summary>
 internal static unsafe class ThreadMagazines
 {
-    private static readonly nuint TableBytes = (nuint)CacheChain.MaxCaches * (nuint)sizeof(nint);
+    /// <summary>
+    /// Bytes from a table's dead magazine header to its first entry: the header (zero, so tag 0 and nothing held) that
+    /// every empty entry names (<see cref="Magazine.FromEntry"/>). It ends the page in front of the entries, which
+    /// stay page-aligned.
+    /// </summary>
+    public const int HeaderBytes = 64;
+
+    /// <summary>A table's mapping: the page that ends with its header, then <see cref="CacheChain.MaxCaches"/> entries.</summary>
+    private static readonly nuint MappingBytes = (nuint)PageSource.PageSize + (nuint)CacheChain.MaxCaches * (nuint)sizeof(nint);
 
     /// <summary>
-    /// This thread's table (<see cref="Magazine.ToEntry"/> encoding: 0 is <see cref="Magazine.None"/>), or null before
+    /// This thread's table (<see cref="Magazine.ToEntry"/> encoding: 0 is the table's dead header), or null before
     /// its first slow path.
     /// </summary>
     [ThreadStatic] internal static nint* t_table;
@@ -41,18 +50,18 @@ internal static unsafe class ThreadMagazines
         }
     }
 
-    /// <summary>This thread's entry for <paramref name="slot"/>: its magazine, or <see cref="Magazine.None"/>.</summary>
+    /// <summary>This thread's entry for <paramref name="slot"/>: its magazine, or a dead one (tag 0) when it has none.</summary>
     public static Magazine* Entry(int slot)
     {
         nint* table = t_table; // one thread-local read
-        return table == null ? Magazine.None : Magazine.FromEntry(table[slot]);
+        return table == null ? Magazine.None : Magazine.FromEntry(table, table[slot]);
     }
 
     /// <summary>This thread's magazine in <paramref name="slot"/>, or null.</summary>
     public static Magazine* Get(int slot)
     {
-        Magazine* m = Entry(slot);
-        return m == Magazine.None ? null : m;
+        nint* table = t_table;
+        return table == null || table[slot] == 0 ? null : Magazine.FromEntry(table, table[slot]);
     }
 
     /// <summary>Installs <paramref name="m"/> as this thread's magazine for <paramref name="cache"/>.</summary>
@@ -64,7 +73,7 @@ internal static unsafe class ThreadMagazines
         ThreadTable table = t_owner!.Table;
         if (cache.Slot > table.HighSlot)
             Volatile.Write(ref table.HighSlot, cache.Slot);
-        t_table[cache.Slot] = Magazine.ToEntry(m);
+        t_table[cache.Slot] = Magazine.ToEntry(t_table, m);
     }
 
     /// <summary>
@@ -81,9 +90,11 @@ internal static unsafe class ThreadMagazines
 
     private static void CreateTable()
     {
-        var table = (nint*)VirtualMemory.Map(TableBytes);
-        if (table == null)
+        System.Diagnostics.Debug.Assert(sizeof(Magazine) == HeaderBytes, "a table's header is one magazine header");
+        byte* mapping = VirtualMemory.Map(MappingBytes);
+        if (mapping == null)
             throw new OutOfMemoryException("SlabGen: cannot map a thread's magazine table.");
+        var table = (nint*)(mapping + PageSource.PageSize);
         var entry = new ThreadTable(Thread.CurrentThread, table);
         lock (s_lock)
             s_tables.Add(entry);
@@ -94,7 +105,7 @@ internal static unsafe class ThreadMagazines
     /// <summary>Forgets (and frees) this thread's magazine in <paramref name="slot"/>; it must be dead.</summary>
     public static void Remove(int slot)
     {
-        Magazine* m = Magazine.FromEntry(t_table[slot]);
+        Magazine* m = Magazine.FromEntry(t_table, t_table[slot]);
         t_table[slot] = 0;
         Magazine.Destroy(m);
     }
@@ -147,12 +158,12 @@ internal static unsafe class ThreadMagazines
             {
                 if (table[slot] == 0)
                     continue;
-                Magazine* m = Magazine.FromEntry(table[slot]);
+                Magazine* m = Magazine.FromEntry(table, table[slot]);
                 if (Volatile.Read(ref m->Tag) != 0)
                     CacheChain.BySlot(slot)?.Magazines.ReleaseExited(m);
                 Magazine.Destroy(m);
             }
-            VirtualMemory.Unmap((byte*)table, TableBytes);
+            VirtualMemory.Unmap((byte*)table - PageSource.PageSize, MappingBytes);
         }
     }
 
