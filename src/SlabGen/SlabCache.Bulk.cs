@@ -55,9 +55,6 @@ public sealed unsafe partial class SlabCache
             DebugFreeBulk(objects);
             return;
         }
-        foreach (nint p in objects)
-            if (p != 0 && !Fast.IsObject((void*)p))
-                ThrowNotOurs((void*)p);
         MarkAllFree(objects);
         int done = 0;
         while (done < objects.Length)
@@ -74,9 +71,10 @@ public sealed unsafe partial class SlabCache
     }
 
     /// <summary>
-    /// Marks every object of <paramref name="objects"/> free, first checking that none is free already; on the first
-    /// that is (a double free, or a second copy in the span), every mark made is undone, the words as they were, and the
-    /// free is refused.
+    /// Checks that every pointer of <paramref name="objects"/> is an object of this cache and marks it free, first
+    /// checking that it is not free already; on the first that fails (not ours, a double free, or a second copy in
+    /// the span), every mark made is undone, the words as they were, and the free is refused. A pointer is tested
+    /// before its memory is read.
     /// </summary>
     private void MarkAllFree(ReadOnlySpan<nint> objects)
     {
@@ -87,27 +85,26 @@ public sealed unsafe partial class SlabCache
         try
         {
             FreePointer fp = Fast.Fp;
-            for (int i = 0; i < objects.Length; i++)
+            for (int from = 0; ;)
             {
-                void* obj = (void*)objects[i];
-                if (obj == null)
-                    continue;
-                ulong* word = fp.Word(obj);
-                if (fp.LooksFree(obj, *word))
-                {
-                    for (int j = i - 1; j >= 0; j--)
-                        if (objects[j] != 0)
-                            *fp.Word((void*)objects[j]) = saved[j];
-                    if (objects.Slice(0, i).Contains(objects[i]))
-                        throw new DoubleFreeException(Name, (nuint)obj,
-                            $"slab cache '{Name}': double free of 0x{(nuint)obj:x}: it appears twice in one FreeBulk call; nothing was freed.");
-                    CheckDoubleFree(obj); // throws unless its word looked free by chance
-                    for (int j = 0; j < i; j++) // chance: mark again what was undone, and go on
-                        if (objects[j] != 0)
-                            *fp.Word((void*)objects[j]) = fp.Key((void*)objects[j]);
-                }
-                saved[i] = *word;
-                *word = fp.Key(obj);
+                int at = MarkFrom(objects, saved, from);
+                if (at == objects.Length)
+                    return;
+                // Not ours, or its word looks free: undo every mark before anything can throw.
+                UnmarkBulk(objects.Slice(0, at), saved);
+                void* obj = (void*)objects[at];
+                if (!Fast.IsObject(obj))
+                    ThrowNotOurs(obj);
+                if (objects.Slice(0, at).Contains(objects[at]))
+                    throw new DoubleFreeException(Name, (nuint)obj,
+                        $"slab cache '{Name}': double free of 0x{(nuint)obj:x}: it appears twice in one FreeBulk call; nothing was freed.");
+                CheckDoubleFree(obj); // throws unless its word looked free by chance
+                for (int j = 0; j < at; j++) // chance: mark again what was undone, and this one, and go on
+                    if (objects[j] != 0)
+                        *fp.Word((void*)objects[j]) = fp.Key((void*)objects[j]);
+                saved[at] = *fp.Word(obj);
+                *fp.Word(obj) = fp.Key(obj);
+                from = at + 1;
             }
         }
         finally
@@ -115,6 +112,40 @@ public sealed unsafe partial class SlabCache
             if (rented != null)
                 ArrayPool<ulong>.Shared.Return(rented);
         }
+    }
+
+    /// <summary>
+    /// Saves and marks free the objects of <paramref name="objects"/> from <paramref name="from"/> on, up to the first
+    /// that is not an object of this cache or whose word looks free already: its index, or the span's length. Kept
+    /// apart from <see cref="MarkAllFree"/>'s exception handling, which would hold this loop's values in memory.
+    /// </summary>
+    private int MarkFrom(ReadOnlySpan<nint> objects, Span<ulong> saved, int from)
+    {
+        FreePointer fp = Fast.Fp;
+        for (int i = from; i < objects.Length; i++)
+        {
+            void* obj = (void*)objects[i];
+            if (obj == null)
+                continue;
+            if (!Fast.IsObject(obj))
+                return i;
+            ulong* word = fp.Word(obj);
+            ulong key = fp.Key(obj);
+            if (fp.LooksFreeFor(key, *word))
+                return i;
+            saved[i] = *word;
+            *word = key;
+        }
+        return objects.Length;
+    }
+
+    /// <summary>Puts back the words <see cref="MarkAllFree"/> saved for <paramref name="marked"/>, last first.</summary>
+    private void UnmarkBulk(ReadOnlySpan<nint> marked, ReadOnlySpan<ulong> saved)
+    {
+        FreePointer fp = Fast.Fp;
+        for (int j = marked.Length - 1; j >= 0; j--)
+            if (marked[j] != 0)
+                *fp.Word((void*)marked[j]) = saved[j];
     }
 
     /// <summary>

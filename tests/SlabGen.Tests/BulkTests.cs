@@ -60,6 +60,9 @@ public unsafe class BulkTests
         using var cache = SlabCache.Create(name, 64)!;
         var objs = new nint[500];
         cache.AllocBulk(objs);
+        for (int i = 0; i < objs.Length; i++)
+            for (int w = 0; w < 8; w++)
+                ((long*)objs[i])[w] = i * 8 + w;
         void* native = NativeMemory.Alloc(64);
         nint good = objs[250];
         objs[250] = (nint)native;
@@ -67,6 +70,10 @@ public unsafe class BulkTests
         {
             Assert.Contains(name, Assert.Throws<ArgumentException>(() => cache.FreeBulk(objs)).Message);
             TestSupport.AssertBalanced(cache, 500);
+            // The objects before the bad pointer were checked and marked first: every word is the owner's again.
+            for (int i = 0; i < objs.Length; i++)
+                for (int w = 0; w < 8 && i != 250; w++)
+                    Assert.Equal(i * 8 + w, ((long*)objs[i])[w]);
         }
         finally
         {
