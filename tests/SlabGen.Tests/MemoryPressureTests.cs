@@ -84,8 +84,12 @@ public unsafe class MemoryPressureTests(ITestOutputHelper output)
     [Fact]
     public void Medium_pressure_drains_more_than_a_low_pass()
     {
-        // One cache, filled the same way twice on the same CPU, so the two trims start from the same layers.
-        using var cache = SlabCache.Create(TestSupport.Name("pressure_levels"), 64)!;
+        // One cache, filled the same way twice on the same CPU, so the two trims start from the same layers. Its
+        // magazines are pinned at enable_cpucache's size for 64 bytes: an automatic grow queued by the first fill (or
+        // a shrink by the reap passes) would otherwise resize them, on the thread pool, between the two halves.
+        using var cache = SlabCache.Create(TestSupport.Name("pressure_levels"),
+            new SlabCacheOptions { Size = 64, AutoTune = false })!;
+        Assert.False(cache.AutoTuned);
         try
         {
             long lowTaken = 0, mediumTaken = 0;
