@@ -279,7 +279,7 @@ public sealed unsafe partial class SlabCache : IDisposable
             flags &= ~SlabDebugOptions.MetadataFlags;
             layout = SlabLayout.Calculate(name, options.Size, options.Align, flags, options.Ctor != null, topology.CpuCount, options.InUse, options.Kmalloc);
         }
-        return ((flags & ~SlabDebugOptions.DebugFlags) | layout.DebugFlags, layout);
+        return ((flags & ~SlabFlagSets.Debug) | layout.DebugFlags, layout);
     }
 
     /// <summary>Undoes a creation that failed before the cache joined the chain. It has no slabs and no magazines.</summary>

@@ -83,7 +83,7 @@ public sealed unsafe class SlabCache<T> : IDisposable where T : unmanaged
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(name);
         SlabFlags asked = SlabConfig.Current.Debug.CacheFlags(flags, name);
-        if (((asked | target.Flags) & SlabDebugOptions.DebugFlags) != 0)
+        if (((asked | target.Flags) & Policy.SlabFlagSets.Debug) != 0)
             return Create(name, new SlabCacheOptions { Align = align, Flags = flags | SlabFlags.Panic, NameScope = nameScope })!;
         string taken = target.AddAlias(name, Unsafe.SizeOf<T>(), align, nameScope);
         return new SlabCache<T>(target, taken, alias: true);

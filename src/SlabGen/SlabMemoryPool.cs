@@ -49,10 +49,10 @@ public sealed unsafe class SlabMemoryPool : MemoryPool<byte>
     /// <summary>Owners alive: rented, or waiting in a magazine or the depot.</summary>
     private long _owners;
 
-    /// <summary>The cache's slot: this pool's index in <see cref="t_magazines"/>.</summary>
-    private readonly int _slot;
-
-    /// <summary>The cache's inlined fast path (<see cref="SlabCache.Fast"/>), used with each owner magazine's slab table as a <see cref="SlabLocal"/> handle uses it.</summary>
+    /// <summary>
+    /// The cache's inlined fast path (<see cref="SlabCache.Fast"/>), used with each owner magazine's slab table as a
+    /// <see cref="SlabLocal"/> handle uses it; its slot is this pool's index in <see cref="t_magazines"/>.
+    /// </summary>
     private readonly Core.FastPath _fast;
 
     private readonly int _quarantine;
@@ -108,7 +108,6 @@ public sealed unsafe class SlabMemoryPool : MemoryPool<byte>
                 Flags = SlabFlags.HwCacheAlign | SlabFlags.Panic | options.Flags,
             })!;
         }
-        _slot = Cache.Slot;
         _fast = Cache.Fast;
     }
 
@@ -154,7 +153,8 @@ public sealed unsafe class SlabMemoryPool : MemoryPool<byte>
         if ((uint)size > (uint)MaxBufferSize)
             ThrowTooLarge(minBufferSize);
         // A rent that races Dispose past this test finds the cache destroyed (its Alloc throws), or has its block
-        // counted by the cache, which then refuses to be destroyed.
+        // counted by the cache, which then refuses to be destroyed; a kmalloc block rented in that window goes back
+        // to kmalloc when its owner is returned.
         if (_disposed)
             ThrowPoolDisposed();
         OwnerMagazine magazine = LocalMagazine();
@@ -225,9 +225,9 @@ public sealed unsafe class SlabMemoryPool : MemoryPool<byte>
     private OwnerMagazine LocalMagazine()
     {
         OwnerMagazine?[]? table = t_magazines;
-        if (table != null && (uint)_slot < (uint)table.Length)
+        if (table != null && (uint)_fast.Slot < (uint)table.Length)
         {
-            OwnerMagazine? m = table[_slot];
+            OwnerMagazine? m = table[_fast.Slot];
             if (m != null && ReferenceEquals(m.Pool, this))
                 return m;
         }
@@ -238,16 +238,16 @@ public sealed unsafe class SlabMemoryPool : MemoryPool<byte>
     private OwnerMagazine RegisterMagazine()
     {
         OwnerMagazine?[]? table = t_magazines;
-        if (table == null || table.Length <= _slot)
+        if (table == null || table.Length <= _fast.Slot)
         {
-            Array.Resize(ref table, Math.Max(_slot + 1, Math.Min(2 * (table?.Length ?? 4), Core.CacheChain.MaxCaches)));
+            Array.Resize(ref table, Math.Max(_fast.Slot + 1, Math.Min(2 * (table?.Length ?? 4), Core.CacheChain.MaxCaches)));
             t_magazines = table;
         }
         var m = new OwnerMagazine(this, _quarantine);
         int dropped = _depot.Register(m);
         if (dropped != 0)
             Interlocked.Add(ref _owners, -dropped);
-        table[_slot] = m;
+        table[_fast.Slot] = m;
         return m;
     }
 

@@ -13,9 +13,6 @@ namespace SlabGen.Core;
 /// </summary>
 internal sealed class SlabDebugOptions
 {
-    /// <summary><c>SLAB_DEBUG_FLAGS</c>: the flags that send a cache down the checked paths and keep it from merging (<c>SLAB_NEVER_MERGE</c>).</summary>
-    public const SlabFlags DebugFlags = Policy.SlabFlagSets.Debug;
-
     /// <summary><c>DEBUG_DEFAULT_FLAGS</c>: what an empty option list means.</summary>
     public const SlabFlags DefaultFlags = SlabFlags.ConsistencyChecks | SlabFlags.RedZone | SlabFlags.Poison | SlabFlags.StoreUser;
 

@@ -80,7 +80,7 @@ internal readonly record struct SlabLayout(
                 $"slab cache '{name}': alignment {align} is not 0 or a power of two up to {MaxAlign}.");
 
         int a = ObjectSlot.Alignment(align, (flags & SlabFlags.HwCacheAlign) != 0);
-        SlabFlags debug = flags & SlabDebugOptions.DebugFlags;
+        SlabFlags debug = flags & SlabFlagSets.Debug;
         if (debug != 0)
             return CalculateDebug(name, objectSize, a, debug, hasCtor, cpus, kmalloc);
 
