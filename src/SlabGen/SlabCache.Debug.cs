@@ -104,8 +104,7 @@ public sealed unsafe partial class SlabCache
         if (off >= PageSource.ReserveBytes || PageSource.PageOwner[off >> PageSource.PageShift] != Fast.Slot)
             return false;
         Slab* slab = SlabOf(obj);
-        nuint rel = (nuint)((byte*)obj - (slab->Base + _layout.RedLeftPad));
-        return rel < (nuint)_layout.ObjectsPerSlab * (nuint)_layout.Size && rel % (nuint)_layout.Size == 0;
+        return _layout.IsSlotBelow((nuint)((byte*)obj - (slab->Base + _layout.RedLeftPad)), _layout.ObjectsPerSlab);
     }
 
     /// <summary>

@@ -170,7 +170,7 @@ public sealed unsafe partial class SlabCache : IDisposable
 
     internal NodeTopology Topology => _topology;
 
-    internal SlabLayout Layout => _layout;
+    internal ref readonly SlabLayout Layout => ref _layout;
 
     internal PageSource.PageClient Pages => _pages;
 

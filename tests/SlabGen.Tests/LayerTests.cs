@@ -59,6 +59,27 @@ public unsafe class LayerTests
         Assert.True((l.SlabBytes - num * size) * 8 <= l.SlabBytes || order >= SlabLayout.SlabMaxOrder);
     }
 
+    [Theory]
+    [InlineData(8)]
+    [InlineData(64)]
+    [InlineData(72)]
+    [InlineData(96)]
+    [InlineData(1504)]
+    [InlineData(2056)]
+    [InlineData(100000)]
+    public void The_slot_test_agrees_with_division_at_every_offset_of_a_slab(int objectSize)
+    {
+        var l = SlabLayout.Calculate("t", objectSize, 0, SlabFlags.None, hasCtor: objectSize == 72 || objectSize == 2056, cpus: 2);
+        int[] counts = [0, 1, l.ObjectsPerSlab / 2, l.ObjectsPerSlab];
+        for (nuint off = 0; off < (nuint)l.SlabBytes + 2 * (nuint)l.Size; off += off < 4096 ? 1u : 7u)
+            foreach (int count in counts)
+                Assert.True((off % (nuint)l.Size == 0 && off / (nuint)l.Size < (nuint)count) == l.IsSlotBelow(off, count),
+                    $"size {l.Size}, offset {off}, count {count}");
+        // Pointers below a slab's first slot arrive as offsets that wrapped round.
+        Assert.False(l.IsSlotBelow(unchecked((nuint)(-(nint)l.Size)), l.ObjectsPerSlab));
+        Assert.False(l.IsSlotBelow(nuint.MaxValue, l.ObjectsPerSlab));
+    }
+
     [Fact]
     public void Ctor_moves_the_free_pointer_after_the_object_and_hwcache_aligns_to_a_line()
     {

@@ -33,10 +33,10 @@ internal readonly unsafe struct FastPath
     /// <summary>The cache's free pointer encoding; its word in an object tells free from live.</summary>
     public readonly FreePointer Fp;
 
-    /// <summary>floor(2^64 / size) + 1: an offset times this is small exactly at slot boundaries (see <see cref="IsObjectInOwnArena"/>).</summary>
+    /// <summary><see cref="SlabLayout.SlotMultiplier"/>, here beside the other values the inlined object test reads.</summary>
     private readonly ulong _multiplier;
 
-    /// <summary>objects × (size − 2^64 mod size): the products of the slab's object offsets all fall below it.</summary>
+    /// <summary>objects × <see cref="SlabLayout.SlotStep"/>: the products of the slab's object offsets all fall below it.</summary>
     private readonly ulong _threshold;
 
     /// <summary>
@@ -69,10 +69,8 @@ internal readonly unsafe struct FastPath
         Tag = layout.Debug ? NoMagazineTag : tag;
         _slabMask = (nuint)layout.SlabBytes - 1;
         Fp = new FreePointer(random, layout.Offset, layout.SlabBytes);
-        UInt128 twoTo64 = (UInt128)1 << 64;
-        ulong size = (ulong)layout.Size;
-        _multiplier = (ulong)(twoTo64 / size) + 1;
-        _threshold = layout.Debug ? 0 : (ulong)layout.ObjectsPerSlab * (size - (ulong)(twoTo64 % size));
+        _multiplier = layout.SlotMultiplier;
+        _threshold = layout.Debug ? 0 : (ulong)layout.ObjectsPerSlab * layout.SlotStep;
         _reserveBase = PageSource.Base;
         _reserveBytes = PageSource.ReserveBytes;
         _pageOwner = PageSource.PageOwner;
@@ -234,11 +232,9 @@ internal readonly unsafe struct FastPath
     /// already found this cache to own. Always false for <see cref="Never"/> and for a debug cache.
     /// </summary>
     /// <remarks>
-    /// One multiply and one compare test "a multiple of the size, below the slab's object count" at once (Lemire,
-    /// Kaser and Kurz's divisibility test, 2019). With 2^64 = q × size + r and c = q + 1, the offset k × size + j
-    /// times c is k × (size − r) + j × c modulo 2^64: for j = 0 that grows with k from 0 in steps of at least 1, so it
-    /// is below objects × (size − r) exactly when k is below the object count; for any other j it is at least c,
-    /// about 2^64 / size, far above any threshold (offsets and sizes are at most 2^22, a 4 MiB slab, so nothing wraps).
+    /// <see cref="SlabLayout.IsSlotBelow"/> for the whole slab with its factors held here: one multiply and one compare
+    /// test "a multiple of the size, below the slab's object count" at once. The masked offset is below the slab's
+    /// bytes by construction.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool IsObjectInOwnArena(nuint off) => (ulong)(off & _slabMask) * _multiplier < _threshold;

@@ -64,7 +64,7 @@ internal sealed unsafe partial class KmemCacheNode(SlabCache cache, int id, int 
 
     public int TotalSlabs => NrPartial + NrFull + NrFree + NrQuarantined;
 
-    private SlabLayout Layout => Cache.Layout;
+    private ref readonly SlabLayout Layout => ref Cache.Layout;
 
     /// <summary>Puts <paramref name="slab"/> at the head of list <paramref name="list"/> (<c>list_add</c>). Caller holds the list lock.</summary>
     public void ListAdd(Slab* slab, SlabList list)
@@ -240,8 +240,7 @@ internal sealed unsafe partial class KmemCacheNode(SlabCache cache, int id, int 
     /// </summary>
     public bool IsFreedObject(Slab* slab, byte* p)
     {
-        nuint off = (nuint)(p - (slab->Base + Layout.RedLeftPad));
-        return off < (nuint)slab->Bump * (nuint)Layout.Size && off % (nuint)Layout.Size == 0;
+        return Layout.IsSlotBelow((nuint)(p - (slab->Base + Layout.RedLeftPad)), slab->Bump);
     }
 
     /// <summary>Re-files <paramref name="slab"/> as full or partial after objects were taken (<c>fixup_slab_list</c>). Caller holds the list lock.</summary>

@@ -34,6 +34,25 @@ internal readonly record struct SlabLayout(
     /// <summary>Bytes of one slab.</summary>
     public int SlabBytes => PageSource.PageSize << Order;
 
+    /// <summary>floor(2^64 / Size) + 1: an offset times this is small exactly at slot boundaries (<see cref="IsSlotBelow"/>).</summary>
+    public ulong SlotMultiplier { get; } = Size > 0 ? (ulong)(((UInt128)1 << 64) / (ulong)Size) + 1 : 0;
+
+    /// <summary>Size - 2^64 mod Size: what each further slot adds to an offset's product with <see cref="SlotMultiplier"/>.</summary>
+    public ulong SlotStep { get; } = Size > 0 ? (ulong)Size - (ulong)(((UInt128)1 << 64) % (ulong)Size) : 0;
+
+    /// <summary>
+    /// True when <paramref name="off"/>, bytes from a slab's first slot, starts one of its first <paramref name="count"/>
+    /// slots: a multiply and a compare where <c>off % Size == 0 &amp;&amp; off / Size &lt; count</c> would divide.
+    /// </summary>
+    /// <remarks>
+    /// Lemire, Kaser and Kurz's divisibility test (2019). With 2^64 = q × Size + r and c = q + 1, the offset k × Size + j
+    /// times c is k × (Size − r) + j × c modulo 2^64: for j = 0 that grows with k from 0 in steps of Size − r ≥ 1, so it
+    /// is below count × (Size − r) exactly when k is below count; for any other j it is at least c, about 2^64 / Size,
+    /// far above any such bound. Offsets are first checked against the slab's bytes (at most 2^22, a 4 MiB slab), so
+    /// nothing wraps.
+    /// </remarks>
+    public bool IsSlotBelow(nuint off, int count) => off < (nuint)SlabBytes && (ulong)off * SlotMultiplier < (ulong)count * SlotStep;
+
     /// <summary>The debug flags the slot is laid out for (F Z P U T); none for the default layout.</summary>
     public SlabFlags DebugFlags { get; init; }
 
