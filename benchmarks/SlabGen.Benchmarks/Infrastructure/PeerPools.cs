@@ -64,3 +64,53 @@ internal sealed unsafe class NativeBlockPool(int blockSize) : MemoryPool<byte>
         }
     }
 }
+
+/// <summary>
+/// The least a <see cref="MemoryPool{T}"/> can do for a pipe: one owner over one native block, handed out by every
+/// rent and taken back by every return, with no lease, no quarantine and no thread-local lookup. It serves one block at
+/// a time (a second rent while the block is out throws), which is all a pipe whose reader consumes each message before
+/// the next is written ever holds. What a pipe costs on any pool, with the pool's own work taken away: the scale for
+/// the other pools' rows, not a pool anyone could use.
+/// </summary>
+internal sealed unsafe class FloorBlockPool(int blockSize) : MemoryPool<byte>
+{
+    private readonly Block _block = new(blockSize);
+
+    public override int MaxBufferSize => blockSize;
+
+    public override IMemoryOwner<byte> Rent(int minBufferSize = -1)
+    {
+        if (minBufferSize > blockSize)
+            throw new ArgumentOutOfRangeException(nameof(minBufferSize), minBufferSize, $"the floor pool serves at most {blockSize} bytes");
+        if (_block.Out)
+            throw new InvalidOperationException("the floor pool has one block, and it is rented");
+        _block.Out = true;
+        return _block;
+    }
+
+    protected override void Dispose(bool disposing) => _block.Release();
+
+    private sealed class Block(int length) : MemoryManager<byte>
+    {
+        private byte* _memory = (byte*)NativeMemory.AlignedAlloc((nuint)length, 4096);
+
+        public bool Out;
+
+        public override Span<byte> GetSpan() => new(_memory, length);
+
+        public override MemoryHandle Pin(int elementIndex = 0) => new(_memory + elementIndex);
+
+        public override void Unpin()
+        {
+        }
+
+        protected override void Dispose(bool disposing) => Out = false;
+
+        public void Release()
+        {
+            NativeMemory.AlignedFree(_memory);
+            _memory = null;
+        }
+    }
+}
+

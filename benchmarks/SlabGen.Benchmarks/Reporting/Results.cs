@@ -39,6 +39,7 @@ public static class Results
         ["SlabGenMemoryPool"] = "SlabGen SlabMemoryPool",
         ["MemoryPoolShared"] = "MemoryPool<byte>.Shared",
         ["PinnedBlockPool"] = "Pinned-block pool (Kestrel's)",
+        ["PoolFloor"] = "Pool floor: one block, no bookkeeping",
         ["Floor"] = "Floor: thread-local free list",
         ["GlibcDirect"] = "glibc malloc/free (function pointer)",
         ["Mimalloc"] = "mimalloc mi_malloc/mi_free",

@@ -14,8 +14,9 @@ namespace SlabGen.Benchmarks.Scenarios;
 /// the current one and returns it once read. Reported per message; <c>[MemoryDiagnoser]</c> gives the managed bytes
 /// allocated per message. Peers: <see cref="SlabMemoryPool"/>, <see cref="MemoryPool{T}.Shared"/> (for which the
 /// pipe rents from <c>ArrayPool&lt;byte&gt;.Shared</c> directly, with no owner object), a pinned-block pool built as Kestrel's
-/// <c>PinnedBlockMemoryPool</c> (a <c>ConcurrentQueue</c> of blocks over pinned-object-heap arrays), and
-/// as the baseline a pool that calls <c>NativeMemory.Alloc</c>/<c>Free</c> with a new owner per rent.
+/// <c>PinnedBlockMemoryPool</c> (a <c>ConcurrentQueue</c> of blocks over pinned-object-heap arrays), the floor of any pool
+/// (<see cref="FloorBlockPool"/>: one block handed out again and again, no bookkeeping), and as the baseline a pool
+/// that calls <c>NativeMemory.Alloc</c>/<c>Free</c> with a new owner per rent.
 /// </summary>
 [BenchmarkCategory("pipe")]
 [MemoryDiagnoser]
@@ -27,7 +28,8 @@ public unsafe class PipeBenchmarks
     private SlabMemoryPool _slab = null!;
     private Infrastructure.PinnedBlockPool _pinned = null!;
     private NativeBlockPool _native = null!;
-    private Pipe _slabPipe = null!, _sharedPipe = null!, _pinnedPipe = null!, _nativePipe = null!;
+    private FloorBlockPool _floor = null!;
+    private Pipe _slabPipe = null!, _sharedPipe = null!, _pinnedPipe = null!, _nativePipe = null!, _floorPipe = null!;
 
     /// <summary>Bytes per message: 256 fills a block in 16 messages; 4,000 needs a block for every message.</summary>
     [Params(256, 4000)]
@@ -39,16 +41,18 @@ public unsafe class PipeBenchmarks
         _slab = new SlabMemoryPool(new SlabMemoryPoolOptions { Name = $"bench_pipe_{MessageSize}" });
         _pinned = new Infrastructure.PinnedBlockPool(BlockSize);
         _native = new NativeBlockPool(BlockSize);
+        _floor = new FloorBlockPool(BlockSize);
         _slabPipe = NewPipe(_slab);
         _sharedPipe = NewPipe(MemoryPool<byte>.Shared);
         _pinnedPipe = NewPipe(_pinned);
         _nativePipe = NewPipe(_native);
+        _floorPipe = NewPipe(_floor);
         // Steady state before the first measured iteration: each pipe runs long enough for the tiered JIT to compile
         // its path (the pool's Rent and Dispose, MemoryManager.GetSpan) at tier 1, which the quick job's three short
         // warm-up iterations did not always reach for the first scenario of the run.
         for (int round = 0; round < 3; round++)
         {
-            foreach (Pipe pipe in new[] { _slabPipe, _sharedPipe, _pinnedPipe, _nativePipe })
+            foreach (Pipe pipe in new[] { _slabPipe, _sharedPipe, _pinnedPipe, _nativePipe, _floorPipe })
             {
                 for (int i = 0; i < 40; i++)
                     Run(pipe);
@@ -60,7 +64,7 @@ public unsafe class PipeBenchmarks
     [GlobalCleanup]
     public void Cleanup()
     {
-        foreach (Pipe pipe in new[] { _slabPipe, _sharedPipe, _pinnedPipe, _nativePipe })
+        foreach (Pipe pipe in new[] { _slabPipe, _sharedPipe, _pinnedPipe, _nativePipe, _floorPipe })
         {
             pipe.Writer.Complete();
             pipe.Reader.Complete();
@@ -68,6 +72,7 @@ public unsafe class PipeBenchmarks
         Console.WriteLine($"// {_slab.Name}: {_slab.Cache.GetStatistics().Allocations:N0} blocks rented, {_slab.Owners} owners, {_slab.Rented} still rented");
         _slab.Dispose();
         _pinned.Dispose();
+        _floor.Dispose();
     }
 
     private static Pipe NewPipe(MemoryPool<byte> pool)
@@ -110,4 +115,7 @@ public unsafe class PipeBenchmarks
 
     [Benchmark(OperationsPerInvoke = Ops)]
     public void PinnedBlockPool() => Run(_pinnedPipe);
+
+    [Benchmark(OperationsPerInvoke = Ops)]
+    public void PoolFloor() => Run(_floorPipe);
 }
