@@ -24,7 +24,7 @@ internal static unsafe class ThreadMagazines
     public const int HeaderBytes = 64;
 
     /// <summary>A table's mapping: the page that ends with its header, then <see cref="CacheChain.MaxCaches"/> entries.</summary>
-    private static readonly nuint MappingBytes = (nuint)PageSource.PageSize + (nuint)CacheChain.MaxCaches * (nuint)sizeof(nint);
+    private static nuint MappingBytes => (nuint)PageSource.PageSize + (nuint)CacheChain.MaxCaches * (nuint)sizeof(nint);
 
     /// <summary>
     /// This thread's table (<see cref="Magazine.ToEntry"/> encoding: 0 is the table's dead header), or null before
@@ -34,19 +34,26 @@ internal static unsafe class ThreadMagazines
 
     [ThreadStatic] private static TableOwner? t_owner;
 
-    /// <summary>Guards <see cref="s_tables"/> and the release of any table.</summary>
-    private static readonly Lock s_lock = new();
+    /// <summary>
+    /// The registry of tables, in a class of its own: this class then has no static initializer, so a Native AOT
+    /// fast path reads <see cref="t_table"/> with no class-initialization check in front of it.
+    /// </summary>
+    private static class Registry
+    {
+        /// <summary>Guards <see cref="Tables"/> and the release of any table.</summary>
+        internal static readonly Lock Lock = new();
 
-    /// <summary>Every table not yet released, with its thread.</summary>
-    private static readonly List<ThreadTable> s_tables = new();
+        /// <summary>Every table not yet released, with its thread.</summary>
+        internal static readonly List<ThreadTable> Tables = new();
+    }
 
     /// <summary>Tables not yet released, live threads' and exited ones' (for tests and statistics).</summary>
     public static int TableCount
     {
         get
         {
-            lock (s_lock)
-                return s_tables.Count;
+            lock (Registry.Lock)
+                return Registry.Tables.Count;
         }
     }
 
@@ -96,8 +103,8 @@ internal static unsafe class ThreadMagazines
             throw new OutOfMemoryException("SlabGen: cannot map a thread's magazine table.");
         var table = (nint*)(mapping + PageSource.PageSize);
         var entry = new ThreadTable(Thread.CurrentThread, table);
-        lock (s_lock)
-            s_tables.Add(entry);
+        lock (Registry.Lock)
+            Registry.Tables.Add(entry);
         t_owner = new TableOwner(entry);
         t_table = table;
     }
@@ -118,14 +125,14 @@ internal static unsafe class ThreadMagazines
     public static int ReclaimExited()
     {
         var exited = new List<ThreadTable>();
-        lock (s_lock)
+        lock (Registry.Lock)
         {
-            for (int i = s_tables.Count - 1; i >= 0; i--)
+            for (int i = Registry.Tables.Count - 1; i >= 0; i--)
             {
-                if (!s_tables[i].Thread.IsAlive)
+                if (!Registry.Tables[i].Thread.IsAlive)
                 {
-                    exited.Add(s_tables[i]);
-                    s_tables.RemoveAt(i);
+                    exited.Add(Registry.Tables[i]);
+                    Registry.Tables.RemoveAt(i);
                 }
             }
         }
@@ -174,8 +181,8 @@ internal static unsafe class ThreadMagazines
 
         ~TableOwner()
         {
-            lock (s_lock)
-                s_tables.Remove(Table);
+            lock (Registry.Lock)
+                Registry.Tables.Remove(Table);
             Table.Release();
             SlabErrors.Flush();
         }
