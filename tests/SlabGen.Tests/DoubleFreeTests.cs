@@ -234,10 +234,10 @@ public unsafe class DoubleFreeTests
         cache.Free((void*)keep);
         cache.Shrink();
         Assert.Equal(0, cache.GetSlabInfo().NumSlabs);
-        // With the whole arena given back, the pointer is nobody's at all, or (in a parallel run) a slab of whichever
-        // cache the page source gave the arena to next: refused either way, and nothing freed.
+        // With the whole arena given back, the pointer is nobody's at all, or (in a parallel run) in a slab of whichever
+        // cache the page source gave the arena to next, or in a large kmalloc block: refused either way, nothing freed.
         string message = Assert.Throws<ArgumentException>(() => cache.Free((void*)p)).Message;
-        Assert.True(message.Contains("no cache holds") || message.Contains("belongs to cache"), message);
+        Assert.True(message.Contains("no cache holds") || message.Contains("belongs to cache") || message.Contains("a large kmalloc block"), message);
     }
 
     [Fact]
