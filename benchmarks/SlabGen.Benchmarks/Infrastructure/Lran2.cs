@@ -28,7 +28,10 @@ public unsafe struct Lran2
         _y = _x;
     }
 
-    /// <summary>lran2: the next value, in 0..714,024. Inlined, as the C macro is: under Native AOT a call here cost the allocators whose fast path fills the caller's inlining budget more than the others.</summary>
+    /// <summary>
+    /// lran2: the next value, in 0..714,024. Inlined, as the C macro is: under Native AOT a call here cost the
+    /// allocators whose fast path fills the caller's inlining budget more than the others.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public long Next()
     {

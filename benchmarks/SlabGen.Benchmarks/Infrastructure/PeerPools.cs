@@ -113,4 +113,3 @@ internal sealed unsafe class FloorBlockPool(int blockSize) : MemoryPool<byte>
         }
     }
 }
-
