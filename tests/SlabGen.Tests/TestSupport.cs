@@ -36,6 +36,13 @@ internal static class TestSupport
     /// <summary>A cache name unique in this process.</summary>
     public static string Name(string prefix) => $"{prefix}_{Interlocked.Increment(ref s_counter)}";
 
+    /// <summary>
+    /// True when a free was refused because the pointer's memory is no longer the cache's: nobody's, another cache's
+    /// slab, or a large kmalloc block (in a parallel run the page source hands given-back memory on at once).
+    /// </summary>
+    public static bool RefusedAsNotOurs(string message)
+        => message.Contains("no cache holds") || message.Contains("belongs to cache") || message.Contains("a large kmalloc block");
+
     /// <summary>Allocates <paramref name="count"/> objects of <paramref name="cache"/>, in order.</summary>
     public static unsafe nint[] AllocMany(SlabCache cache, int count)
     {
