@@ -41,6 +41,7 @@ public static class Results
         ["PinnedBlockPool"] = "Pinned-block pool (Kestrel's)",
         ["PoolFloor"] = "Pool floor: one block, no bookkeeping",
         ["Floor"] = "Floor: thread-local free list",
+        ["Unchecked"] = "SlabGen's magazine without its checks (not an API)",
         ["GlibcDirect"] = "glibc malloc/free (function pointer)",
         ["Mimalloc"] = "mimalloc mi_malloc/mi_free",
         ["Jemalloc"] = "jemalloc mallocx/dallocx",
@@ -75,6 +76,9 @@ public static class Results
 
     /// <summary>True for the floor (<c>FreeListFloor</c>).</summary>
     public static bool IsFloor(string method) => method == "Floor";
+
+    /// <summary>True for the hot pair's row that skips SlabGen's checks against caller errors (what they cost; not an API).</summary>
+    public static bool IsUnchecked(string method) => method == "Unchecked";
 
     public static List<ScenarioResult> From(IEnumerable<Summary> summaries)
     {
