@@ -64,7 +64,7 @@ public static class BenchConfig
     public static string Describe(bool quick, bool inProcess)
     {
         string where = inProcess ? IsNativeAot ? ", in-process (InProcessNoEmitToolchain)" : ", in-process" : ", one process per benchmark";
-        string runtime = IsNativeAot ? ", Native AOT" : ", JIT";
+        string runtime = IsNativeAot ? ", Native AOT" : QuickTiering.IsSet ? $", JIT ({QuickTiering.Setting})" : ", JIT";
         return quick
             ? $"quick: 1 launch, 3 warm-up + 7 iterations of ~100 ms, unroll 1, no overhead evaluation{where}{runtime}"
             : $"full: BenchmarkDotNet default job (auto warm-up/iterations, 500 ms iterations), unroll 1{where}{runtime}";

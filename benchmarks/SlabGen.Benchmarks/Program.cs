@@ -83,7 +83,12 @@ bool listOnly = bdnArgs.Any(a => a is "--list" or "-h" or "--help" or "--version
 if (!bdnArgs.Any(a => selecting.Contains(a)))
     bdnArgs.InsertRange(0, ["--filter", "*"]);
 
-if (OperatingSystem.IsLinux() && !StaticTls.IsSet && NativePeers.NeedsStaticTls && StaticTls.Restart(args) is int restarted)
+var restartWith = new List<(string Name, string Value, string Why)>();
+if (OperatingSystem.IsLinux() && !StaticTls.IsSet && NativePeers.NeedsStaticTls)
+    restartWith.Add((StaticTls.Variable, StaticTls.Value, "jemalloc needs more static TLS than glibc reserves for dlopen"));
+if (quick && inProcess && !BenchConfig.IsNativeAot && !listOnly && !QuickTiering.IsSet)
+    restartWith.Add((QuickTiering.Variable, QuickTiering.Value, "a quick run in one process measures Tier-1 code only without the JIT's tiering delay"));
+if (restartWith.Count > 0 && Restart.With(args, restartWith) is int restarted)
     return restarted;
 foreach (NativePeer skipped in NativePeers.Skipped)
     Console.WriteLine(skipped.SkipMessage);
